@@ -1,0 +1,13 @@
+{% macro voc_render_dispatch_macros() %}
+    {#- CI only: prints the current adapter's rendering of every dispatched macro as one JSON object,
+        so tests can check the BigQuery SQL with a BigQuery-dialect parser without reaching BigQuery.
+        Each SQL value is a complete statement; config-valued macros render as their value. Keep in step with the adapter.dispatch calls in macros/. -#}
+    {%- set rendered = {
+        'voc_kst_week_start': 'select ' ~ voc_kst_week_start('tickets.created_at') ~ ' as week_start from tickets',
+        'voc_regexp_replace': 'select ' ~ voc_mask_pii('tickets.detail') ~ ' as detail from tickets',
+        'voc_unnest_keywords': 'select keyword from tickets ' ~ voc_unnest_keywords('tickets.keywords'),
+        'voc_register_source': voc_register_source() | trim,
+        'voc_week_partition': voc_week_partition('report_week_start'),
+    } -%}
+    {{ print(tojson(rendered)) }}
+{% endmacro %}

@@ -1,0 +1,1 @@
+"""VOC Weekly: weekly voice-of-customer changes from dbt marts to Slack."""

@@ -1,0 +1,169 @@
+"""`voc-weekly`: the command line for humans (and the README's main command)."""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, cast
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from flows.errors import VocError
+from flows.formatting import neg_ratio_text, ticket_change_text
+from flows.report import WeeklyReport
+from flows.settings import VocSettings
+from flows.weeks import resolve_report_week, week_range_text
+
+app = typer.Typer(
+    help="VOC Weekly: which kinds of customer complaints grew, turned negative or calmed down.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+
+WeekOption = Annotated[
+    str | None,
+    typer.Option("--week", help="Any day of the week to report (default: last complete KST week)."),
+]
+
+
+class Llm(StrEnum):
+    """Which follow-up analysis to write."""
+
+    auto = "auto"
+    laas = "laas"
+    builtin = "builtin"
+
+
+SEVERITY_STYLES = {
+    "CRITICAL": "bold red",
+    "MONITOR": "yellow",
+    "IMPROVED": "green",
+    "STABLE": "dim",
+}
+
+
+@app.command("demo-data")
+def demo_data(
+    out: Annotated[Path | None, typer.Option(help="Parquet file to write.")] = None,
+    end_week: Annotated[
+        str | None, typer.Option(help="Last week of the data (default: last complete KST week).")
+    ] = None,
+) -> None:
+    """Write the deterministic demo export (Korean VOC tickets with planted changes)."""
+    from flows.demo_data import DEMO_WEEKS, write_demo_data
+
+    path = out or VocSettings().demo_source_path
+    week = resolve_report_week(end_week)
+    rows = write_demo_data(path, week)
+    console.print(f"Wrote {rows:,} tickets ({DEMO_WEEKS} weeks through {week_range_text(week)}) to {path}")
+
+
+@app.command()
+def run(
+    week: WeekOption = None,
+    channel: Annotated[
+        str | None, typer.Option(help="Slack channel ID (default: VOC_SLACK_CHANNEL).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Send nothing; write the payloads to --out.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Post again even if this week was already posted.")
+    ] = False,
+    out: Annotated[Path | None, typer.Option(help="Dry-run folder (default: .voc/out/<week>).")] = None,
+    llm: Annotated[
+        Llm, typer.Option(help="Follow-up analysis: LaaS if a key is set (auto), laas or builtin.")
+    ] = Llm.auto,
+) -> None:
+    """Run the weekly report flow (a dry run when no Slack token is configured)."""
+    from flows.flow import Outcome, voc_weekly_report
+
+    state = voc_weekly_report(
+        week_start=resolve_report_week(week),
+        channel=channel,
+        dry_run=dry_run,
+        force=force,
+        thread_ts=None,
+        out_dir=str(out) if out else None,
+        llm=llm.value,
+        return_state=True,
+    )
+    if state.is_failed():
+        raise VocError(state.message or "the flow run failed")
+    outcome = cast(Outcome, state.result())
+    console.print(outcome.preview, markup=False, highlight=False)
+    console.print(f"\n[bold]{escape(outcome.message())}[/bold]")
+    if outcome.out_dir:
+        console.print(f"Payloads written to {escape(outcome.out_dir)}")
+
+
+@app.command()
+def compare(week: WeekOption = None) -> None:
+    """Build the dbt models for a week and print the comparison of every category."""
+    from flows.warehouse import build_week, open_warehouse, prepare_source, read_report
+
+    settings = VocSettings()
+    report_week = resolve_report_week(week)
+    prepare_source(settings)
+    relations = build_week(settings, report_week, quiet=True)
+    report = read_report(open_warehouse(settings), relations, report_week)
+    console.print(comparison_table(report))
+    if not report.coverage.is_report_week_complete:
+        console.print(
+            f"[yellow]The source data ends at {report.coverage.last_ticket_at} UTC, before the end "
+            "of this week: these figures are incomplete.[/yellow]"
+        )
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def dbt(ctx: typer.Context) -> None:
+    """Run any dbt command on the configured target, e.g. `voc-weekly dbt docs generate`."""
+    from flows.warehouse import invoke_dbt, prepare_source
+
+    settings = VocSettings()
+    prepare_source(settings)
+    invoke_dbt(settings, list(ctx.args))
+
+
+def comparison_table(report: WeeklyReport) -> Table:
+    """Every category of the week, in report order."""
+    table = Table(
+        title=f"기준주 {week_range_text(report.baseline_week)} vs. 비교주 "
+        f"{week_range_text(report.report_week)}",
+        caption=" · ".join(f"{severity} {n}건" for severity, n in report.counts().items()),
+    )
+    table.add_column("severity")
+    table.add_column("category")
+    table.add_column("VOC 수 (기준주 → 비교주)")
+    table.add_column("부정비율")
+    for change in report.categories:
+        style = SEVERITY_STYLES[change.severity]
+        table.add_row(
+            f"[{style}]{change.severity}[/{style}]",
+            change.category_label,
+            ticket_change_text(change),
+            neg_ratio_text(change),
+            style=None,
+        )
+    return table
+
+
+def main() -> None:
+    """Console-script entry point: one line on stderr for errors a user can fix."""
+    # A run without PREFECT_API_URL starts a temporary server; on a busy machine it needs more
+    # than Prefect's default 20 s to come up.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    try:
+        app()
+    except VocError as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        raise SystemExit(2) from None

@@ -1,0 +1,130 @@
+"""The weekly report as read from the marts: typed rows, in the order the report shows them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Severity = Literal["CRITICAL", "MONITOR", "IMPROVED", "STABLE"]
+SEVERITIES: tuple[Severity, ...] = ("CRITICAL", "MONITOR", "IMPROVED", "STABLE")
+FOLLOW_UP_SEVERITIES: tuple[Severity, ...] = ("CRITICAL", "MONITOR")
+WEEK_LABELS = {"baseline": "기준주", "reported": "비교주"}
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class CategoryChange(_Row):
+    """One row of voc_weekly_comparison: a category's two weeks and its severity."""
+
+    category_label: str
+    prev_tickets: int
+    last_tickets: int
+    prev_negative_tickets: int
+    last_negative_tickets: int
+    ticket_change: int
+    pct_change: float | None
+    is_new: bool
+    prev_neg_ratio: float | None
+    last_neg_ratio: float | None
+    neg_ratio_delta_pp: float | None
+    volume: int
+    severity: Severity
+
+
+class Sample(_Row):
+    """One masked sample ticket of a flagged category (voc_weekly_samples)."""
+
+    category_label: str
+    week_role: Literal["baseline", "reported"]
+    sample_rank: int
+    ticket_id: str
+    created_at: datetime
+    emotion: str | None
+    is_negative: bool
+    title: str | None
+    detail: str | None
+    keywords: str | None
+
+
+class KeywordChange(_Row):
+    """How often a keyword appeared in a flagged category in both weeks (voc_weekly_keyword_changes)."""
+
+    category_label: str
+    keyword: str
+    prev_tickets: int
+    last_tickets: int
+    ticket_change: int
+    growth_rank: int
+
+
+class Thresholds(_Row):
+    """The severity thresholds dbt classified with (SPEC §4), as recorded in the status mart."""
+
+    critical_increase_pct: float
+    critical_neg_ratio_delta_pp: float
+    critical_min_volume: float
+    monitor_increase_pct: float
+    monitor_neg_ratio_delta_pp: float
+    monitor_min_volume: float
+    improved_decrease_pct: float
+    improved_min_volume: float
+
+
+class Coverage(_Row):
+    """voc_weekly_report_status: the weeks compared and how far the source data reaches."""
+
+    report_week_start: date
+    baseline_week_start: date
+    report_week_end_at: datetime
+    baseline_tickets: int
+    report_tickets: int
+    first_ticket_at: datetime | None
+    last_ticket_at: datetime | None
+    is_report_week_complete: bool
+
+
+class WeeklyReport(_Row):
+    """Everything one week's Slack report is made of."""
+
+    coverage: Coverage
+    thresholds: Thresholds
+    categories: tuple[CategoryChange, ...]  # severity order, then the largest change first
+    samples: tuple[Sample, ...] = ()
+    keywords: tuple[KeywordChange, ...] = ()
+
+    @property
+    def report_week(self) -> date:
+        return self.coverage.report_week_start
+
+    @property
+    def baseline_week(self) -> date:
+        return self.coverage.baseline_week_start
+
+    def with_severity(self, severity: Severity) -> list[CategoryChange]:
+        """The categories of one severity, largest change first."""
+        return [change for change in self.categories if change.severity == severity]
+
+    def counts(self) -> dict[Severity, int]:
+        """How many categories have each severity (STABLE included)."""
+        return {severity: len(self.with_severity(severity)) for severity in SEVERITIES}
+
+    @property
+    def follow_ups(self) -> list[CategoryChange]:
+        """The categories that get a thread reply: CRITICAL, then MONITOR."""
+        return [c for severity in FOLLOW_UP_SEVERITIES for c in self.with_severity(severity)]
+
+    def samples_of(self, category_label: str, week_role: str) -> list[Sample]:
+        """A category's samples from one week ('baseline' or 'reported'), in sample order."""
+        return [
+            sample
+            for sample in self.samples
+            if sample.category_label == category_label and sample.week_role == week_role
+        ]
+
+    def keywords_of(self, category_label: str) -> list[KeywordChange]:
+        """A category's keywords, the fastest growing first."""
+        return [kw for kw in self.keywords if kw.category_label == category_label]

@@ -1,0 +1,49 @@
+"""Report weeks: Monday–Sunday in Asia/Seoul (KST, UTC+9 all year; no daylight saving since 1988)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+from flows.errors import WeekError
+
+KST = timezone(timedelta(hours=9), "KST")
+
+
+def week_monday(day: date) -> date:
+    """The Monday of the week `day` falls in."""
+    return day - timedelta(days=day.weekday())
+
+
+def last_complete_week(now: datetime | None = None) -> date:
+    """Monday of the last Monday–Sunday KST week that has ended at `now` (default: the current time)."""
+    today_kst = (now or datetime.now(UTC)).astimezone(KST).date()
+    return week_monday(today_kst) - timedelta(days=7)
+
+
+def week_end_utc(week_start: date) -> datetime:
+    """The instant the week ends: the next Monday 00:00 KST, as an aware UTC datetime."""
+    next_monday = datetime.combine(week_start + timedelta(days=7), datetime.min.time(), KST)
+    return next_monday.astimezone(UTC)
+
+
+def week_range_text(week_start: date) -> str:
+    """'YYYY-MM-DD ~ YYYY-MM-DD' for the Monday and Sunday of a week."""
+    return f"{week_start.isoformat()} ~ {(week_start + timedelta(days=6)).isoformat()}"
+
+
+def resolve_report_week(requested: date | str | None, now: datetime | None = None) -> date:
+    """The KST Monday of the week to report: `requested` (any day of it), or the last complete week.
+
+    A week that has not ended yet is refused: its counts would still be growing.
+    """
+    latest = last_complete_week(now)
+    if requested is None or requested == "":
+        return latest
+    day = date.fromisoformat(requested) if isinstance(requested, str) else requested
+    monday = week_monday(day)
+    if monday > latest:
+        raise WeekError(
+            f"week_start {day.isoformat()}: the week {week_range_text(monday)} has not ended yet "
+            f"(the latest complete KST week starts {latest.isoformat()})"
+        )
+    return monday
