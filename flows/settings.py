@@ -15,7 +15,7 @@ DEFAULT_PRESET_HASH = "90571f07e6b60e047620162ecc29b423dba8280aba60dba503aac0820
 class VocSettings(BaseSettings):
     """VOC Weekly settings. Build one per run (`VocSettings()`) and pass it down; never at import."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", env_ignore_empty=True, extra="ignore")
 
     # Warehouse and dbt
     dbt_target: Literal["dev", "prod"] = Field("dev", validation_alias="VOC_DBT_TARGET")

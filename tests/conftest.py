@@ -4,73 +4,13 @@ one Prefect test server for the whole session."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 from flows.settings import VocSettings
-
-SOURCE_COLUMNS = {
-    "id": "varchar",
-    "event_create_time": "timestamp",
-    "title": "varchar",
-    "detail": "varchar",
-    "category1": "varchar",
-    "category2": "varchar",
-    "category3": "varchar",
-    "overall_emotion": "varchar",
-    "main_topic": "varchar",
-    "keywords": "varchar",
-}
-
-
-def kst(text: str) -> datetime:
-    """A KST wall-clock time ('2026-11-16 09:00') as the naive UTC timestamp the source stores."""
-    return datetime.fromisoformat(text) - timedelta(hours=9)
-
-
-def ticket(
-    ticket_id: str,
-    created_kst: str,
-    category: tuple[str | None, str | None, str | None] = ("개인회원", "계정", "로그인 오류"),
-    emotion: str | None = "중립",
-    title: str = "문의드립니다",
-    detail: str = "확인 부탁드립니다.",
-    keywords: str | None = "문의",
-) -> dict[str, Any]:
-    """One source row in the contract's columns."""
-    return {
-        "id": ticket_id,
-        "event_create_time": kst(created_kst),
-        "title": title,
-        "detail": detail,
-        "category1": category[0],
-        "category2": category[1],
-        "category3": category[2],
-        "overall_emotion": emotion,
-        "main_topic": None,
-        "keywords": keywords,
-    }
-
-
-def write_source(path: Path, rows: list[dict[str, Any]]) -> Path:
-    """Write rows as a Parquet or CSV export (by the file extension), as an analyst would."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect() as con:
-        columns = ", ".join(f"{name} {type_}" for name, type_ in SOURCE_COLUMNS.items())
-        con.execute(f"create table source ({columns})")
-        if rows:
-            placeholders = ", ".join("?" for _ in SOURCE_COLUMNS)
-            con.executemany(
-                f"insert into source values ({placeholders})",
-                [[row[name] for name in SOURCE_COLUMNS] for row in rows],
-            )
-        fmt = "csv, header true" if path.suffix == ".csv" else "parquet"
-        con.execute(f"copy source to '{path}' (format {fmt})")
-    return path
+from tests.slack_server import SlackServer
 
 
 def make_settings(tmp: Path, source: Path | None, **overrides: Any) -> VocSettings:
@@ -111,3 +51,11 @@ def prefect_server() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture
+def slack_server() -> Iterator[SlackServer]:
+    """A Slack-compatible Web API on loopback (tests/slack_server.py)."""
+    server = SlackServer().start()
+    yield server
+    server.stop()

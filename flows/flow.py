@@ -1,0 +1,297 @@
+"""The Prefect flow `voc-weekly-report`: dbt → the week's marts → Slack summary and thread replies."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.states import Completed, Failed, State
+
+from flows.delivery import DeliveryLedger, post_report, slack_client, slack_token
+from flows.errors import StaleSourceError, VocError, WeekError
+from flows.followups import FollowUp, builtin_follow_up
+from flows.report import CategoryChange, WeeklyReport
+from flows.settings import VocSettings
+from flows.slack_messages import (
+    SlackMessage,
+    build_follow_up_messages,
+    build_summary,
+    is_quiet,
+    preview,
+    reply_key,
+)
+from flows.warehouse import build_week, open_warehouse, prepare_source, read_report
+from flows.weeks import KST, resolve_report_week, week_end_utc, week_range_text
+
+SUMMARY_TS_PLACEHOLDER = "<ts of the summary message>"
+LlmChoice = Literal["auto", "laas", "builtin"]
+
+
+@dataclass
+class Outcome:
+    """What a run did, for the CLI, the flow run's state message and the artifacts."""
+
+    week: date
+    channel: str
+    dry_run: bool
+    posted: int = 0
+    already_posted: int = 0
+    follow_up_failures: int = 0
+    out_dir: str | None = None
+    preview: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def message(self) -> str:
+        mode = "dry run" if self.dry_run else f"posted {self.posted} message(s) to {self.channel}"
+        parts = [f"week {self.week}: {mode}"]
+        if self.already_posted:
+            parts.append(f"{self.already_posted} already posted earlier")
+        if self.follow_up_failures:
+            parts.append(f"{self.follow_up_failures} follow-up analysis failed")
+        return "; ".join(parts + self.notes)
+
+
+@task(cache_policy=NO_CACHE)
+def build_marts(settings: VocSettings, week: date) -> dict[str, str]:
+    """Check the source and `dbt build` the models for the week; return the marts' relations."""
+    prepare_source(settings)
+    return build_week(settings, week)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10)
+def load_report(settings: VocSettings, relations: dict[str, str], week: date) -> WeeklyReport:
+    """Read the week's coverage, categories, samples and keywords from the marts."""
+    return read_report(open_warehouse(settings), relations, week)
+
+
+@task(cache_policy=NO_CACHE)
+def write_follow_ups(
+    report: WeeklyReport, categories: list[CategoryChange], llm: LlmChoice
+) -> list[FollowUp]:
+    """One analysis per given CRITICAL/MONITOR category, in report order."""
+    return [builtin_follow_up(report, change) for change in categories]
+
+
+@task(cache_policy=NO_CACHE)
+def deliver(
+    settings: VocSettings,
+    messages: list[SlackMessage],
+    ledger: DeliveryLedger,
+    channel: str,
+    thread_ts: str | None,
+    force: bool,
+) -> tuple[int, int]:
+    """Post the messages not yet in Slack, in order, in one thread; return (posted, skipped)."""
+    token = slack_token(settings)
+    if token is None:
+        raise VocError("no Slack token: set SLACK_BOT_TOKEN or VOC_SLACK_CREDENTIALS_BLOCK")
+    client = slack_client(token, settings.slack_api_url)
+    return post_report(client, ledger, messages, channel, thread_ts, force)
+
+
+def report_messages(
+    settings: VocSettings, report: WeeklyReport, follow_ups: list[FollowUp]
+) -> list[SlackMessage]:
+    """The summary, then every thread reply, in posting order."""
+    summary = build_summary(
+        report,
+        max_per_severity=settings.summary_max_per_severity,
+        dashboard_url=settings.dashboard_url,
+    )
+    return [summary] + [m for follow_up in follow_ups for m in build_follow_up_messages(follow_up)]
+
+
+def write_dry_run(
+    out_dir: Path,
+    messages: list[SlackMessage],
+    channel: str,
+    thread_ts: str | None,
+    report: WeeklyReport,
+) -> None:
+    """One JSON file per message (exactly the chat.postMessage arguments) plus report.json."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in [*out_dir.glob("[0-9][0-9]-*.json"), out_dir / "report.json"]:
+        stale.unlink(missing_ok=True)  # a previous run's messages must not mix with this one's
+    reply_thread = thread_ts or SUMMARY_TS_PLACEHOLDER
+    for number, message in enumerate(messages, start=1):
+        args = message.post_args(channel, thread_ts if number == 1 else reply_thread)
+        path = out_dir / f"{number:02d}-{message.key}.json"
+        path.write_text(json.dumps(args, ensure_ascii=False, indent=2), encoding="utf-8")
+    (out_dir / "report.json").write_text(
+        json.dumps(report_summary(report), ensure_ascii=False, indent=2, default=str),
+        encoding="utf-8",
+    )
+
+
+def report_summary(report: WeeklyReport) -> dict[str, Any]:
+    """Every category of the week with both weeks' figures and its severity (report.json)."""
+    return {
+        "report_week": report.report_week,
+        "baseline_week": report.baseline_week,
+        "counts": report.counts(),
+        "thresholds": report.thresholds.model_dump(),
+        "categories": [
+            change.model_dump(
+                include={
+                    "category_label",
+                    "prev_tickets",
+                    "last_tickets",
+                    "prev_negative_tickets",
+                    "last_negative_tickets",
+                    "pct_change",
+                    "prev_neg_ratio",
+                    "last_neg_ratio",
+                    "neg_ratio_delta_pp",
+                    "severity",
+                }
+            )
+            for change in report.categories
+        ],
+    }
+
+
+def publish_table(report: WeeklyReport) -> None:
+    """A Prefect table artifact with every category of the week and its severity."""
+    create_table_artifact(
+        key=f"voc-weekly-categories-{report.report_week.isoformat()}",
+        table=report_summary(report)["categories"],
+        description=f"VOC categories, 기준주 {report.baseline_week} vs. 비교주 {report.report_week}",
+    )
+
+
+def publish_preview(outcome: Outcome) -> None:
+    """A Prefect markdown artifact of the messages (what Slack shows, or would show)."""
+    create_markdown_artifact(
+        key=f"voc-weekly-message-{outcome.week.isoformat()}",
+        markdown=f"### Weekly VOC 변화 — {outcome.message()}\n\n````text\n{outcome.preview}\n````\n",
+        description="The Slack messages of this run",
+    )
+
+
+def check_coverage(report: WeeklyReport) -> None:
+    """Refuse a week the data does not cover: a stale source would look like calm (IMPROVED) week."""
+    coverage = report.coverage
+    weeks = f"{week_range_text(report.baseline_week)} and {week_range_text(report.report_week)}"
+    if coverage.report_tickets == 0 and coverage.baseline_tickets == 0:
+        raise WeekError(
+            f"no tickets in the weeks {weeks}: the source has no data for them "
+            "(is week_start before the data begins?)"
+        )
+    if not coverage.is_report_week_complete:
+        last = coverage.last_ticket_at
+        last_text = "no data" if last is None else f"{_kst(last)} KST"
+        raise StaleSourceError(
+            f"the source data ends at {last_text}, before the end of the reported week "
+            f"{week_range_text(report.report_week)} ({_kst(week_end_utc(report.report_week))} KST): "
+            "no report sent; rerun when the data has been loaded"
+        )
+
+
+def _kst(moment: Any) -> str:
+    from datetime import UTC
+
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(KST).strftime("%Y-%m-%d %H:%M")
+
+
+def stale_notice(error: StaleSourceError) -> SlackMessage:
+    """The short Slack message that says why this week's report is missing."""
+    from flows import mrkdwn
+
+    text = f":warning: 주간 VOC 리포트를 보내지 않았습니다: {mrkdwn.escape(str(error))}"
+    return SlackMessage(
+        key="stale-notice",
+        text=text,
+        blocks=({"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}},),
+    )
+
+
+@flow(name="voc-weekly-report")
+def voc_weekly_report(
+    week_start: date | None = None,
+    channel: str | None = None,
+    dry_run: bool = False,
+    force: bool = False,
+    thread_ts: str | None = None,
+    out_dir: str | None = None,
+    llm: LlmChoice = "auto",
+) -> State[Any]:
+    """Build the week's VOC marts with dbt and post the Slack summary plus one reply per flagged category."""
+    logger = get_run_logger()
+    settings = VocSettings()
+    try:
+        outcome = _run(settings, week_start, channel, dry_run, force, thread_ts, out_dir, llm)
+    except VocError as exc:
+        logger.error(str(exc))
+        return Failed(message=str(exc))
+    logger.info(outcome.message())
+    return Completed(message=outcome.message(), data=outcome)
+
+
+def _run(
+    settings: VocSettings,
+    week_start: date | None,
+    channel: str | None,
+    dry_run: bool,
+    force: bool,
+    thread_ts: str | None,
+    out_dir: str | None,
+    llm: LlmChoice,
+) -> Outcome:
+    logger = get_run_logger()
+    week = resolve_report_week(week_start)  # a future week is refused before dbt runs
+    target_channel = channel or settings.slack_channel
+    if not dry_run and slack_token(settings) is None:
+        logger.info("No Slack token configured (SLACK_BOT_TOKEN): dry run, nothing is sent.")
+        dry_run = True
+    if not dry_run and not target_channel:
+        raise VocError("no Slack channel: pass --channel (flow parameter channel) or set VOC_SLACK_CHANNEL")
+    outcome = Outcome(week=week, channel=target_channel or "(no channel)", dry_run=dry_run)
+
+    relations = build_marts(settings, week)
+    report = load_report(settings, relations, week)
+    publish_table(report)
+    ledger = None if dry_run else DeliveryLedger(outcome.channel, thread_ts, week)
+    try:
+        check_coverage(report)
+    except StaleSourceError as exc:
+        if ledger is not None:
+            deliver(settings, [stale_notice(exc)], ledger, outcome.channel, thread_ts, force)
+        raise
+
+    if is_quiet(report) and not settings.post_quiet_weeks:
+        outcome.notes.append("quiet week: nothing posted (VOC_POST_QUIET_WEEKS=false)")
+        return outcome
+
+    # Only categories whose reply is not in Slack yet are analysed: a rerun costs no LLM calls.
+    pending = [
+        change
+        for change in report.follow_ups
+        if ledger is None or force or ledger.posted_ts(reply_key(change.category_label)) is None
+    ]
+    outcome.already_posted = len(report.follow_ups) - len(pending)
+    follow_ups = write_follow_ups(report, pending, llm)
+    outcome.follow_up_failures = sum(f.origin == "failed" for f in follow_ups)
+    messages = report_messages(settings, report, follow_ups)
+    outcome.preview = "\n\n".join(
+        f"── {n:02d} {m.key} ──\n{preview(m)}" for n, m in enumerate(messages, start=1)
+    )
+    if ledger is None:
+        folder = Path(out_dir) if out_dir else settings.home / "out" / week.isoformat()
+        write_dry_run(folder, messages, outcome.channel, thread_ts, report)
+        outcome.out_dir = str(folder.resolve())
+    else:
+        outcome.posted, skipped = deliver(settings, messages, ledger, outcome.channel, thread_ts, force)
+        outcome.already_posted += skipped
+        if outcome.posted == 0:
+            outcome.notes.append(
+                "the report was already in Slack: nothing posted (pass force to post it again)"
+            )
+    publish_preview(outcome)
+    return outcome

@@ -1,0 +1,206 @@
+"""The Slack messages of a report (SPEC §5, §6), as Block Kit built with slack_sdk's block models.
+
+Plain functions: no I/O, so every message can be checked without Slack or Prefect.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from flows import mrkdwn
+from flows.followups import FollowUp
+from flows.formatting import criteria_text, neg_ratio_text, ticket_change_text
+from flows.report import CategoryChange, Severity, WeeklyReport
+from flows.weeks import week_range_text
+
+# Slack's limits (https://api.slack.com/reference/block-kit/blocks)
+MAX_BLOCKS = 50
+SECTION_TEXT_LIMIT = 3000
+FIELD_TEXT_LIMIT = 2000
+FIELDS_PER_SECTION = 10
+LABEL_LIMIT = 200  # a category label longer than this is clipped (before escaping)
+
+LISTED_SEVERITIES: tuple[Severity, ...] = ("CRITICAL", "MONITOR", "IMPROVED")
+SEVERITY_TITLES: dict[Severity, str] = {
+    "CRITICAL": ":rotating_light: *CRITICAL*",
+    "MONITOR": ":eyes: *MONITOR*",
+    "IMPROVED": ":large_green_circle: *IMPROVED*",
+    "STABLE": "*STABLE*",
+}
+QUIET_WEEK_TEXT = "✅ 눈에 띄는 변화가 없습니다."
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """One chat.postMessage: `key` names it in the delivery ledger, `text` is the fallback."""
+
+    key: str
+    text: str
+    blocks: tuple[dict[str, Any], ...]
+
+    def post_args(self, channel: str, thread_ts: str | None = None) -> dict[str, Any]:
+        """Exactly the chat.postMessage arguments (the dry run writes these to disk)."""
+        args: dict[str, Any] = {
+            "channel": channel,
+            "text": self.text,
+            "blocks": list(self.blocks),
+            "unfurl_links": False,
+            "unfurl_media": False,
+        }
+        if thread_ts:
+            args["thread_ts"] = thread_ts
+        return args
+
+
+def _md(text: str) -> MarkdownTextObject:
+    # verbatim: Slack must not turn names or URLs in the data into links or mentions
+    return MarkdownTextObject(text=text, verbatim=True)
+
+
+def _to_dicts(blocks: list[Block]) -> tuple[dict[str, Any], ...]:
+    return tuple(block.to_dict() for block in blocks)
+
+
+def period_text(report: WeeklyReport) -> str:
+    return (
+        f"기간: 기준주 ({week_range_text(report.baseline_week)}) vs. "
+        f"비교주 ({week_range_text(report.report_week)})"
+    )
+
+
+def counts_text(report: WeeklyReport) -> str:
+    return " · ".join(f"{severity} {n}건" for severity, n in report.counts().items())
+
+
+def is_quiet(report: WeeklyReport) -> bool:
+    """Nothing to follow up: no CRITICAL and no MONITOR category."""
+    return not report.follow_ups
+
+
+def category_field(change: CategoryChange) -> str:
+    """A category's cell in the summary: bold label, counts line, negative-ratio line."""
+    label = mrkdwn.escape(mrkdwn.clip(change.category_label, LABEL_LIMIT))
+    text = f"*{label}*\nVOC 수: {ticket_change_text(change)}\n부정비율: {neg_ratio_text(change)}"
+    return mrkdwn.clip(text, FIELD_TEXT_LIMIT)
+
+
+def _severity_blocks(severity: Severity, changes: list[CategoryChange], max_listed: int) -> list[Block]:
+    """Title, the largest `max_listed` categories as two-column fields, and '외 N건' for the rest."""
+    listed, hidden = changes[:max_listed], len(changes) - max_listed
+    blocks: list[Block] = [
+        DividerBlock(),
+        SectionBlock(text=_md(f"{SEVERITY_TITLES[severity]} ({len(changes)}건)")),
+    ]
+    for start in range(0, len(listed), FIELDS_PER_SECTION):
+        chunk = listed[start : start + FIELDS_PER_SECTION]
+        blocks.append(SectionBlock(fields=[_md(category_field(change)) for change in chunk]))
+    if hidden > 0:
+        blocks.append(ContextBlock(elements=[_md(f"외 {hidden}건")]))
+    return blocks
+
+
+def build_summary(
+    report: WeeklyReport, *, max_per_severity: int = 20, dashboard_url: str | None = None
+) -> SlackMessage:
+    """The summary message (SPEC §5): always valid Block Kit, whatever the number of categories."""
+    head: list[Block] = [
+        HeaderBlock(text="Weekly VOC 변화"),
+        SectionBlock(text=_md(period_text(report))),
+    ]
+    if is_quiet(report):
+        head.append(SectionBlock(text=_md(QUIET_WEEK_TEXT)))
+    head.append(SectionBlock(text=_md(counts_text(report))))
+    foot: list[Block] = [
+        DividerBlock(),
+        ContextBlock(elements=[_md(f"기준: {criteria_text(report.thresholds)}")]),
+    ]
+    if dashboard_url:
+        foot.append(
+            ActionsBlock(
+                elements=[ButtonElement(text="대시보드 열기", url=dashboard_url, action_id="dashboard")]
+            )
+        )
+
+    # Each severity costs at most: divider, title, its field sections and the overflow line.
+    per_severity_budget = (MAX_BLOCKS - len(head) - len(foot)) // len(LISTED_SEVERITIES) - 3
+    max_listed = min(max_per_severity, per_severity_budget * FIELDS_PER_SECTION)
+    body: list[Block] = []
+    for severity in LISTED_SEVERITIES:
+        if changes := report.with_severity(severity):
+            body += _severity_blocks(severity, changes, max_listed)
+
+    text = f"Weekly VOC 변화 · {period_text(report)} · {counts_text(report)}"
+    return SlackMessage(key="summary", text=text, blocks=_to_dicts(head + body + foot))
+
+
+def reply_key(category_label: str, page: int = 1) -> str:
+    """The ledger key of a category's thread reply (labels are Korean with slashes: hash them)."""
+    digest = hashlib.sha256(category_label.encode("utf-8")).hexdigest()[:16]
+    return f"reply-{digest}-{page}"
+
+
+def build_follow_up_messages(follow_up: FollowUp) -> list[SlackMessage]:
+    """A category's thread reply: heading with its figures, then the analysis.
+
+    A long analysis is split into several sections, and past Slack's block limit into several
+    messages, so nothing is ever cut off.
+    """
+    change = follow_up.category
+    label = mrkdwn.escape(mrkdwn.clip(change.category_label, LABEL_LIMIT))
+    heading = SectionBlock(
+        text=_md(
+            f"*[{change.severity}] {label}*\n"
+            f"VOC 수: {ticket_change_text(change)} · 부정비율: {neg_ratio_text(change)}"
+        )
+    )
+    sections: list[Block] = [
+        SectionBlock(text=_md(piece)) for piece in mrkdwn.split(follow_up.body, SECTION_TEXT_LIMIT)
+    ]
+    fallback = f"[{change.severity}] {mrkdwn.clip(label, 150)} 후속 분석"
+
+    pages = [sections[i : i + MAX_BLOCKS - 1] for i in range(0, len(sections), MAX_BLOCKS - 1)] or [[]]
+    return [
+        SlackMessage(
+            key=reply_key(change.category_label, number),
+            text=fallback if number == 1 else f"{fallback} ({number}/{len(pages)})",
+            blocks=_to_dicts(([heading] if number == 1 else []) + page),
+        )
+        for number, page in enumerate(pages, start=1)
+    ]
+
+
+def preview(message: SlackMessage) -> str:
+    """A readable plain-text rendering of a message's blocks, for the terminal and artifacts."""
+    lines: list[str] = []
+    for block in message.blocks:
+        kind = block["type"]
+        if kind == "header":
+            lines.append(f"# {block['text']['text']}")
+        elif kind == "divider":
+            lines.append("─" * 40)
+        elif kind == "section" and "text" in block:
+            lines.append(block["text"]["text"])
+        elif kind == "section":
+            lines += [field["text"].replace("\n", "\n  ") for field in block["fields"]]
+        elif kind == "context":
+            lines += [element["text"] for element in block["elements"]]
+        elif kind == "actions":
+            lines += [f"[{el['text']['text']}]({el.get('url', '')})" for el in block["elements"]]
+    return _unescape("\n".join(lines))
+
+
+def _unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

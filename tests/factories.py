@@ -1,0 +1,96 @@
+"""Reports built directly from figures, for tests of the messages (no dbt needed)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flows.report import CategoryChange, Coverage, KeywordChange, Sample, Thresholds, WeeklyReport
+
+REPORT_WEEK = date(2026, 11, 16)
+BASELINE_WEEK = date(2026, 11, 9)
+DEFAULT_THRESHOLDS = Thresholds(
+    critical_increase_pct=30,
+    critical_neg_ratio_delta_pp=20,
+    critical_min_volume=20,
+    monitor_increase_pct=20,
+    monitor_neg_ratio_delta_pp=10,
+    monitor_min_volume=10,
+    improved_decrease_pct=20,
+    improved_min_volume=10,
+)
+
+
+def change(
+    label: str, prev: int, last: int, severity: str, prev_neg: int = 0, last_neg: int = 0
+) -> CategoryChange:
+    """A comparison row with the derived figures computed as the mart does."""
+    both = prev > 0 and last > 0
+    return CategoryChange(
+        category_label=label,
+        prev_tickets=prev,
+        last_tickets=last,
+        prev_negative_tickets=prev_neg,
+        last_negative_tickets=last_neg,
+        ticket_change=last - prev,
+        pct_change=100 * (last - prev) / prev if prev else None,
+        is_new=prev == 0,
+        prev_neg_ratio=prev_neg / prev if prev else None,
+        last_neg_ratio=last_neg / last if last else None,
+        neg_ratio_delta_pp=100 * (last_neg * prev - prev_neg * last) / (prev * last) if both else None,
+        volume=max(prev, last),
+        severity=severity,  # type: ignore[arg-type]
+    )
+
+
+def sample(label: str, role: str, rank: int, title: str, detail: str, emotion: str = "부정") -> Sample:
+    return Sample(
+        category_label=label,
+        week_role=role,  # type: ignore[arg-type]
+        sample_rank=rank,
+        ticket_id=f"{role}-{rank}",
+        created_at=datetime(2026, 11, 18, 1, 0),
+        emotion=emotion,
+        is_negative=emotion == "부정",
+        title=title,
+        detail=detail,
+        keywords=None,
+    )
+
+
+def keyword(label: str, word: str, prev: int, last: int, rank: int) -> KeywordChange:
+    return KeywordChange(
+        category_label=label,
+        keyword=word,
+        prev_tickets=prev,
+        last_tickets=last,
+        ticket_change=last - prev,
+        growth_rank=rank,
+    )
+
+
+def weekly_report(
+    changes: list[CategoryChange],
+    samples: list[Sample] = (),
+    keywords: list[KeywordChange] = (),  # type: ignore[assignment]
+    **thresholds: Any,
+) -> WeeklyReport:
+    """A report for the week of 2026-11-16, categories ordered as the mart query orders them."""
+    rank = {"CRITICAL": 1, "MONITOR": 2, "IMPROVED": 3, "STABLE": 4}
+    ordered = sorted(changes, key=lambda c: (rank[c.severity], -abs(c.ticket_change), c.category_label))
+    return WeeklyReport(
+        coverage=Coverage(
+            report_week_start=REPORT_WEEK,
+            baseline_week_start=BASELINE_WEEK,
+            report_week_end_at=datetime(2026, 11, 22, 15, 0),
+            baseline_tickets=sum(c.prev_tickets for c in changes),
+            report_tickets=sum(c.last_tickets for c in changes),
+            first_ticket_at=datetime(2026, 11, 8, 15, 0),
+            last_ticket_at=datetime(2026, 11, 22, 14, 59),
+            is_report_week_complete=True,
+        ),
+        thresholds=DEFAULT_THRESHOLDS.model_copy(update=thresholds),
+        categories=tuple(ordered),
+        samples=tuple(samples),
+        keywords=tuple(keywords),
+    )

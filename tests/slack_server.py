@@ -1,0 +1,110 @@
+"""A Slack-compatible Web API server on loopback, for real slack_sdk clients in tests.
+
+It implements the methods VOC Weekly calls (chat.postMessage, auth.test), checks the bearer token,
+records every message, and can be told to answer the next requests with faults (429 with
+Retry-After, 5xx, Slack errors) to exercise retries and error handling.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+VALID_TOKEN = "xoxb-test-token"
+
+
+@dataclass
+class Fault:
+    """A canned answer for one request: an HTTP status, a JSON body and headers."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class SlackServer:
+    """The server's state: the messages it accepted, the requests it saw, the faults it will answer."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+        self.requests: list[str] = []  # API method of every request, faults included
+        self.faults: list[Fault | None] = []
+        self.channels = {"C0VOCWEEKLY", "C0ELSEWHERE"}
+        self._ts = itertools.count(1)
+        self._lock = threading.Lock()
+        self._http = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        """The base URL a WebClient takes (`base_url`)."""
+        return f"http://127.0.0.1:{self._http.server_address[1]}/api/"
+
+    def start(self) -> SlackServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._http.shutdown()
+        self._http.server_close()
+
+    def fail_next(self, *faults: Fault | None) -> None:
+        """Answer the next requests with these faults, in order (None: answer that one normally)."""
+        with self._lock:
+            self.faults.extend(faults)
+
+    def threads(self) -> dict[str, list[dict[str, Any]]]:
+        """Messages grouped by the thread they are in (a top-level message starts its own)."""
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        for message in self.messages:
+            grouped.setdefault(message.get("thread_ts") or message["ts"], []).append(message)
+        return grouped
+
+    def handle(self, method: str, token: str | None, args: dict[str, Any]) -> Fault:
+        with self._lock:
+            self.requests.append(method)
+            if self.faults and (fault := self.faults.pop(0)) is not None:
+                return fault
+            if token != VALID_TOKEN:
+                return Fault(200, {"ok": False, "error": "invalid_auth"})
+            if method == "auth.test":
+                return Fault(200, {"ok": True, "user_id": "U0VOCBOT", "team": "Test", "bot_id": "B0VOC"})
+            if method != "chat.postMessage":
+                return Fault(200, {"ok": False, "error": "unknown_method"})
+            if args.get("channel") not in self.channels:
+                return Fault(200, {"ok": False, "error": "channel_not_found"})
+            ts = f"1790000000.{next(self._ts):06d}"
+            self.messages.append({**args, "ts": ts})
+            return Fault(200, {"ok": True, "channel": args["channel"], "ts": ts, "message": args})
+
+
+def _handler(server: SlackServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            method = self.path.rsplit("/", 1)[-1]
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")
+            if self.headers.get("Content-Type", "").startswith("application/json"):
+                args = json.loads(raw or "{}")
+            else:
+                args = dict(parse_qsl(raw))
+            auth = self.headers.get("Authorization", "")
+            token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else args.get("token")
+            answer = server.handle(method, token, args)
+            body = json.dumps(answer.body).encode("utf-8")
+            self.send_response(answer.status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in answer.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
+            pass
+
+    return Handler

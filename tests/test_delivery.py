@@ -1,0 +1,114 @@
+"""Slack delivery pieces against the loopback Slack server: errors that need a human, and the ledger."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from prefect.filesystems import LocalFileSystem
+from prefect.results import ResultStore
+from pydantic import SecretStr
+
+from flows.delivery import DeliveryLedger, post_message, post_report, slack_client
+from flows.errors import SlackDeliveryError
+from flows.slack_messages import SlackMessage
+from tests.slack_server import VALID_TOKEN, Fault, SlackServer
+
+
+@pytest.mark.parametrize(
+    ("channel", "token", "fault", "expected"),
+    [
+        (
+            "C0MISSING",
+            VALID_TOKEN,
+            None,
+            "Slack channel C0MISSING not found: set --channel or VOC_SLACK_CHANNEL",
+        ),
+        ("C0VOCWEEKLY", "xoxb-revoked", None, "Slack rejected the bot token: set SLACK_BOT_TOKEN"),
+        (
+            "C0VOCWEEKLY",
+            VALID_TOKEN,
+            Fault(200, {"ok": False, "error": "not_in_channel"}),
+            "the bot is not a member of Slack channel C0VOCWEEKLY: invite it there",
+        ),
+    ],
+)
+def test_errors_retrying_cannot_fix_say_what_to_do_in_one_line(
+    slack_server: SlackServer, channel: str, token: str, fault: Fault | None, expected: str
+) -> None:
+    if fault:
+        slack_server.fail_next(fault)
+    client = slack_client(SecretStr(token), slack_server.url)
+    with pytest.raises(SlackDeliveryError) as error:
+        post_message(client, {"channel": channel, "text": "hi"})
+    message = str(error.value)
+    assert message.startswith(expected) and "\n" not in message and token not in message
+    assert error.value.__cause__ is None and error.value.__suppress_context__  # no Slack response dump
+    assert slack_server.messages == []
+
+
+def test_rate_limit_waits_for_retry_after_then_posts_once(slack_server: SlackServer) -> None:
+    slack_server.fail_next(
+        Fault(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}),
+        Fault(503, {"ok": False, "error": "service_unavailable"}),
+    )
+    ts = post_message(
+        slack_client(SecretStr(VALID_TOKEN), slack_server.url), {"channel": "C0VOCWEEKLY", "text": "hi"}
+    )
+    assert [m["ts"] for m in slack_server.messages] == [ts]
+    assert slack_server.requests == ["chat.postMessage"] * 3
+
+
+def test_ledger_remembers_deliveries_across_instances_per_channel_thread_and_week(tmp_path: Path) -> None:
+    def ledger(channel: str, thread: str | None, week: date) -> DeliveryLedger:
+        # A new store each time, as a new process would have.
+        store = ResultStore(result_storage=LocalFileSystem(basepath=str(tmp_path)))
+        return DeliveryLedger(channel, thread, week, store=store)
+
+    week = date(2026, 11, 16)
+    ledger("C1", None, week).record("summary", "1790000000.000001")
+    assert ledger("C1", None, week).posted_ts("summary") == "1790000000.000001"
+    assert ledger("C1", None, date(2026, 11, 9)).posted_ts("summary") is None
+    assert ledger("C2", None, week).posted_ts("summary") is None
+    assert ledger("C1", "1790000000.5", week).posted_ts("summary") is None
+
+
+def summary_and_replies() -> list[SlackMessage]:
+    return [SlackMessage(key=key, text=key, blocks=()) for key in ("summary", "reply-a-1", "reply-b-1")]
+
+
+def memory_ledger(tmp_path: Path, thread: str | None = None) -> DeliveryLedger:
+    store = ResultStore(result_storage=LocalFileSystem(basepath=str(tmp_path)))
+    return DeliveryLedger("C0VOCWEEKLY", thread, date(2026, 11, 16), store=store)
+
+
+def test_replies_go_under_the_summary_and_a_second_delivery_posts_nothing(
+    slack_server: SlackServer, tmp_path: Path
+) -> None:
+    client = slack_client(SecretStr(VALID_TOKEN), slack_server.url)
+    ledger = memory_ledger(tmp_path)
+    assert post_report(client, ledger, summary_and_replies(), "C0VOCWEEKLY", None) == (3, 0)
+    summary, *replies = slack_server.messages
+    assert "thread_ts" not in summary and [r["thread_ts"] for r in replies] == [summary["ts"]] * 2
+    assert post_report(client, ledger, summary_and_replies(), "C0VOCWEEKLY", None) == (0, 3)
+    assert len(slack_server.messages) == 3
+
+
+def test_force_posts_everything_again_in_a_new_thread(slack_server: SlackServer, tmp_path: Path) -> None:
+    client = slack_client(SecretStr(VALID_TOKEN), slack_server.url)
+    ledger = memory_ledger(tmp_path)
+    post_report(client, ledger, summary_and_replies(), "C0VOCWEEKLY", None)
+    assert post_report(client, ledger, summary_and_replies(), "C0VOCWEEKLY", None, force=True) == (3, 0)
+    assert len(slack_server.threads()) == 2
+    assert ledger.posted_ts("summary") == slack_server.messages[3]["ts"]  # the newest delivery
+
+
+def test_a_given_thread_receives_the_summary_and_the_replies(
+    slack_server: SlackServer, tmp_path: Path
+) -> None:
+    client = slack_client(SecretStr(VALID_TOKEN), slack_server.url)
+    post_report(
+        client, memory_ledger(tmp_path, "1790000000.5"), summary_and_replies(), "C0VOCWEEKLY", "1790000000.5"
+    )
+    assert [m["thread_ts"] for m in slack_server.messages] == ["1790000000.5"] * 3

@@ -1,0 +1,240 @@
+"""The flow end to end: dbt on DuckDB, a local Slack-compatible server, a real Prefect test server.
+
+A flow run builds the dbt project through prefect-dbt (~15 s here), so each scenario runs the flow a
+few times in a module fixture and the tests below assert on what it left behind.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    LogFilter,
+    LogFilterFlowRunId,
+)
+from prefect.settings import PREFECT_LOCAL_STORAGE_PATH, temporary_settings
+from prefect.states import State
+from slack_sdk.models.blocks import Block
+from typer.testing import CliRunner
+
+from flows.cli import app
+from flows.flow import Outcome, voc_weekly_report
+from tests.slack_server import VALID_TOKEN, Fault, SlackServer
+from tests.sources import CANCEL, EVENT, LOGIN, edge_case_rows, label, ticket, write_source
+
+REPORT_WEEK = date(2026, 11, 16)
+CHANNEL = "C0VOCWEEKLY"
+MENTION_THREAD = "1790000000.999999"
+FOLLOW_UP_ORDER = [label(LOGIN), label(EVENT), label(CANCEL)]  # CRITICAL, then MONITOR by size
+
+
+@pytest.fixture(scope="session")
+def edge_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One export and one warehouse file for all flow runs, so dbt can reuse its parse."""
+    return write_source(tmp_path_factory.mktemp("flow-source") / "export.parquet", edge_case_rows())
+
+
+@contextmanager
+def scenario(folder: Path, source: Path, **env: str) -> Iterator[SlackServer]:
+    """A working folder, a Slack server, an empty delivery ledger and the settings of a run."""
+    slack = SlackServer().start()
+    values = {
+        "VOC_HOME": str(folder / ".voc"),
+        "VOC_SOURCE_PATH": str(source),
+        "VOC_DUCKDB_PATH": str(source.parent / "warehouse.duckdb"),
+        "VOC_SLACK_API_URL": slack.url,
+        "VOC_SLACK_CHANNEL": CHANNEL,
+        "SLACK_BOT_TOKEN": VALID_TOKEN,
+        **env,
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        for name, value in values.items():
+            patch.setenv(name, value)
+        with temporary_settings({PREFECT_LOCAL_STORAGE_PATH: folder / "prefect-storage"}):
+            try:
+                yield slack
+            finally:
+                slack.stop()
+
+
+def run(**parameters: Any) -> State[Any]:
+    return voc_weekly_report(**{"week_start": REPORT_WEEK, **parameters}, return_state=True)
+
+
+def outcome(state: State[Any]) -> Outcome:
+    result = state.result()
+    assert isinstance(result, Outcome)
+    return result
+
+
+def reply_heads(messages: list[dict[str, Any]]) -> list[str]:
+    """The category each thread reply is about, from its heading block."""
+    return [m["blocks"][0]["text"]["text"].split("] ", 1)[1].split("*")[0] for m in messages]
+
+
+def run_records(state: State[Any]) -> tuple[str, list[Any]]:
+    """Everything the run logged, and its artifacts."""
+    run_id: UUID | None = state.state_details.flow_run_id
+    assert run_id is not None
+    with get_client(sync_client=True) as client:
+        logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])))
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
+        )
+    return "\n".join(log.message for log in logs), artifacts
+
+
+@dataclass
+class Delivered:
+    first: State[Any]
+    first_messages: list[dict[str, Any]]
+    requests: list[str]
+    rerun: State[Any]
+    after_rerun: int
+
+
+@pytest.fixture(scope="module")
+def delivered(prefect_server: None, edge_export: Path, tmp_path_factory: pytest.TempPathFactory) -> Delivered:
+    """A scheduled run through a flaky Slack, then the same run again."""
+    with scenario(tmp_path_factory.mktemp("delivered"), edge_export) as slack:
+        # Slack rate-limits the first call and fails the third with a 500: both are retried.
+        slack.fail_next(
+            Fault(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}),
+            None,
+            Fault(500, {"ok": False, "error": "internal_error"}),
+        )
+        first = run()
+        first_messages, requests = list(slack.messages), list(slack.requests)
+        rerun = run()
+        return Delivered(first, first_messages, requests, rerun, len(slack.messages))
+
+
+def test_summary_comes_first_then_one_reply_per_flagged_category_in_its_thread(
+    delivered: Delivered,
+) -> None:
+    assert delivered.first.is_completed(), delivered.first.message
+    summary, *replies = delivered.first_messages
+    assert summary["channel"] == CHANNEL and "thread_ts" not in summary
+    assert summary["blocks"][0]["text"]["text"] == "Weekly VOC 변화"
+    assert all(reply["thread_ts"] == summary["ts"] for reply in replies)
+    assert reply_heads(replies) == FOLLOW_UP_ORDER
+    for message in delivered.first_messages:
+        for block in message["blocks"]:
+            Block.parse(block).validate_json()
+    assert (outcome(delivered.first).posted, outcome(delivered.first).dry_run) == (4, False)
+
+
+def test_rate_limits_and_server_errors_are_retried(delivered: Delivered) -> None:
+    assert delivered.requests.count("chat.postMessage") == len(delivered.first_messages) + 2
+
+
+def test_rerun_for_the_same_week_and_channel_posts_nothing_and_says_so(delivered: Delivered) -> None:
+    assert delivered.rerun.is_completed()
+    assert delivered.after_rerun == len(delivered.first_messages)
+    assert "already in Slack: nothing posted" in (delivered.rerun.message or "")
+
+
+def test_no_secret_reaches_the_logs_or_artifacts(delivered: Delivered) -> None:
+    logs, artifacts = run_records(delivered.first)
+    recorded = logs + json.dumps([artifact.data for artifact in artifacts], ensure_ascii=False)
+    assert "Weekly VOC 변화" in recorded and "posted 4 message(s)" in logs
+    assert VALID_TOKEN not in recorded and "xoxb-" not in recorded
+
+
+@pytest.fixture(scope="module")
+def resumed(
+    prefect_server: None, edge_export: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[State[Any], list[dict[str, Any]], State[Any], list[dict[str, Any]]]:
+    """A run asked for from a Slack thread dies after the summary and one reply; then it is rerun."""
+    with scenario(tmp_path_factory.mktemp("resumed"), edge_export) as slack:
+        slack.fail_next(None, None, Fault(200, {"ok": False, "error": "fatal_error"}))
+        crashed = run(thread_ts=MENTION_THREAD)
+        before = list(slack.messages)
+        resumed_run = run(thread_ts=MENTION_THREAD)
+        return crashed, before, resumed_run, list(slack.messages)
+
+
+def test_a_run_that_died_half_way_fails_with_one_line(resumed: Any) -> None:
+    crashed, before, _, _ = resumed
+    assert crashed.is_failed()
+    assert crashed.message == "Slack refused the message (fatal_error)"
+    assert len(before) == 2  # the summary and the first reply made it
+
+
+def test_the_rerun_completes_the_thread_without_duplicates(resumed: Any) -> None:
+    _, _, resumed_run, messages = resumed
+    assert resumed_run.is_completed()
+    assert [m["thread_ts"] for m in messages] == [MENTION_THREAD] * 4  # all inside the mention thread
+    assert reply_heads(messages[1:]) == FOLLOW_UP_ORDER  # each reply exactly once, in order
+    assert (outcome(resumed_run).posted, outcome(resumed_run).already_posted) == (2, 2)
+
+
+def test_main_command_previews_the_report_and_writes_the_exact_payloads(
+    prefect_server: None, edge_export: Path, tmp_path: Path
+) -> None:
+    with scenario(tmp_path, edge_export, SLACK_BOT_TOKEN="") as slack:
+        result = CliRunner().invoke(app, ["run", "--week", "2026-11-18", "--out", str(tmp_path / "out")])
+        assert result.exit_code == 0, result.output
+        assert slack.requests == []  # no token: a dry run
+    assert "Weekly VOC 변화" in result.output and "[CRITICAL] 개인회원 / 계정 / 로그인 오류" in result.output
+    assert "week 2026-11-16: dry run" in result.output
+
+    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert files[0] == "01-summary.json" and files[-1] == "report.json" and len(files) == 5
+    summary = json.loads((tmp_path / "out" / files[0]).read_text(encoding="utf-8"))
+    assert set(summary) == {"channel", "text", "blocks", "unfurl_links", "unfurl_media"}
+    assert summary["channel"] == CHANNEL
+    reply = json.loads((tmp_path / "out" / files[1]).read_text(encoding="utf-8"))
+    assert reply["thread_ts"] == "<ts of the summary message>"
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    severities = {c["category_label"]: c["severity"] for c in report["categories"]}
+    assert len(severities) == 6 and severities[label(LOGIN)] == "CRITICAL"
+
+
+def test_every_run_leaves_a_table_and_a_message_artifact(delivered: Delivered) -> None:
+    _, artifacts = run_records(delivered.first)
+    by_type = {artifact.type: artifact for artifact in artifacts}
+    assert set(by_type) == {"table", "markdown"}
+    table = json.loads(str(by_type["table"].data))
+    assert {row["category_label"]: row["severity"] for row in table}[label(LOGIN)] == "CRITICAL"
+    assert "Weekly VOC 변화" in str(by_type["markdown"].data)
+
+
+def test_stale_source_posts_no_report_but_says_why_naming_the_last_data(
+    prefect_server: None, tmp_path: Path
+) -> None:
+    rows = [r for r in edge_case_rows() if r["event_create_time"].isoformat() < "2026-11-20"]
+    rows.append(ticket("last", "2026-11-20 18:45"))  # the data stops on Friday evening KST
+    with scenario(tmp_path, write_source(tmp_path / "stale.parquet", rows)) as slack:
+        state = run()
+        messages = list(slack.messages)
+    assert state.is_failed()
+    assert (state.message or "").startswith(
+        "the source data ends at 2026-11-20 18:45 KST, before the end of the reported week"
+    )
+    (notice,) = messages  # the notice, and no report
+    assert notice["text"].startswith(":warning: 주간 VOC 리포트를 보내지 않았습니다")
+
+
+def test_future_week_is_refused_before_dbt_runs(
+    prefect_server: None, edge_export: Path, tmp_path: Path
+) -> None:
+    with scenario(tmp_path, edge_export) as slack:
+        state = run(week_start=date(2099, 1, 7))
+        assert slack.requests == []
+    assert state.is_failed()
+    assert (state.message or "").startswith("week_start 2099-01-07: the week 2099-01-05 ~ 2099-01-11")
+    logs, _ = run_records(state)
+    assert "dbt" not in logs
