@@ -113,14 +113,19 @@ class DeliveryLedger:
     def _path(self, key: str) -> str:
         return f"{self.prefix}/{key}"
 
+    def get(self, key: str) -> Any | None:
+        """What was recorded under `key` (a message's ts, or the completed report), if anything."""
+        path = self._path(key)
+        return self.store.read(path).result if self.store.exists(path) else None
+
     def posted_ts(self, key: str) -> str | None:
         """The ts of the message already posted under `key`, if any."""
-        path = self._path(key)
-        return str(self.store.read(path).result) if self.store.exists(path) else None
+        ts = self.get(key)
+        return None if ts is None else str(ts)
 
-    def record(self, key: str, ts: str) -> None:
-        """Remember that the message `key` was posted as `ts`."""
-        self.store.write(obj=ts, key=self._path(key))
+    def record(self, key: str, value: Any) -> None:
+        """Remember `value` under `key` (a message's ts once it is in Slack)."""
+        self.store.write(obj=value, key=self._path(key))
 
 
 def _safe(text: str) -> str:

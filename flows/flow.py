@@ -16,6 +16,7 @@ from prefect.states import Completed, Failed, State
 from flows.delivery import DeliveryLedger, post_report, slack_client, slack_token
 from flows.errors import StaleSourceError, VocError, WeekError
 from flows.followups import FollowUp, builtin_follow_up
+from flows.laas import Analyst, choose_analyst, write_laas_follow_ups_sync
 from flows.report import CategoryChange, WeeklyReport
 from flows.settings import VocSettings
 from flows.slack_messages import (
@@ -30,6 +31,8 @@ from flows.warehouse import build_week, open_warehouse, prepare_source, read_rep
 from flows.weeks import KST, resolve_report_week, week_end_utc, week_range_text
 
 SUMMARY_TS_PLACEHOLDER = "<ts of the summary message>"
+COMPLETE_KEY = "complete"  # ledger entry of a fully delivered report: its table of categories
+ALREADY_POSTED = "the report was already in Slack: nothing posted (pass force to post it again)"
 LlmChoice = Literal["auto", "laas", "builtin"]
 
 
@@ -72,9 +75,11 @@ def load_report(settings: VocSettings, relations: dict[str, str], week: date) ->
 
 @task(cache_policy=NO_CACHE)
 def write_follow_ups(
-    report: WeeklyReport, categories: list[CategoryChange], llm: LlmChoice
+    settings: VocSettings, report: WeeklyReport, categories: list[CategoryChange], analyst: Analyst
 ) -> list[FollowUp]:
-    """One analysis per given CRITICAL/MONITOR category, in report order."""
+    """One analysis per given CRITICAL/MONITOR category, in report order (LaaS calls run concurrently)."""
+    if analyst == "laas":
+        return write_laas_follow_ups_sync(report, categories, settings)
     return [builtin_follow_up(report, change) for change in categories]
 
 
@@ -112,7 +117,7 @@ def write_dry_run(
     messages: list[SlackMessage],
     channel: str,
     thread_ts: str | None,
-    report: WeeklyReport,
+    summary: dict[str, Any],
 ) -> None:
     """One JSON file per message (exactly the chat.postMessage arguments) plus report.json."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -124,7 +129,7 @@ def write_dry_run(
         path = out_dir / f"{number:02d}-{message.key}.json"
         path.write_text(json.dumps(args, ensure_ascii=False, indent=2), encoding="utf-8")
     (out_dir / "report.json").write_text(
-        json.dumps(report_summary(report), ensure_ascii=False, indent=2, default=str),
+        json.dumps(summary, ensure_ascii=False, indent=2),
         encoding="utf-8",
     )
 
@@ -132,8 +137,8 @@ def write_dry_run(
 def report_summary(report: WeeklyReport) -> dict[str, Any]:
     """Every category of the week with both weeks' figures and its severity (report.json)."""
     return {
-        "report_week": report.report_week,
-        "baseline_week": report.baseline_week,
+        "report_week": report.report_week.isoformat(),
+        "baseline_week": report.baseline_week.isoformat(),
         "counts": report.counts(),
         "thresholds": report.thresholds.model_dump(),
         "categories": [
@@ -156,12 +161,12 @@ def report_summary(report: WeeklyReport) -> dict[str, Any]:
     }
 
 
-def publish_table(report: WeeklyReport) -> None:
+def publish_table(summary: dict[str, Any]) -> None:
     """A Prefect table artifact with every category of the week and its severity."""
     create_table_artifact(
-        key=f"voc-weekly-categories-{report.report_week.isoformat()}",
-        table=report_summary(report)["categories"],
-        description=f"VOC categories, 기준주 {report.baseline_week} vs. 비교주 {report.report_week}",
+        key=f"voc-weekly-categories-{summary['report_week']}",
+        table=summary["categories"],
+        description=f"VOC categories, 기준주 {summary['baseline_week']} vs. 비교주 {summary['report_week']}",
     )
 
 
@@ -253,11 +258,20 @@ def _run(
     if not dry_run and not target_channel:
         raise VocError("no Slack channel: pass --channel (flow parameter channel) or set VOC_SLACK_CHANNEL")
     outcome = Outcome(week=week, channel=target_channel or "(no channel)", dry_run=dry_run)
+    analyst = choose_analyst(settings, llm)  # `--llm laas` without a key fails before any work
+    ledger = None if dry_run else DeliveryLedger(outcome.channel, thread_ts, week)
+
+    # A week already delivered to this channel (and thread) costs nothing to rerun: no dbt, no LLM.
+    if ledger is not None and not force and (delivered := ledger.get(COMPLETE_KEY)) is not None:
+        publish_table(delivered)
+        outcome.notes.append(ALREADY_POSTED)
+        publish_preview(outcome)
+        return outcome
 
     relations = build_marts(settings, week)
     report = load_report(settings, relations, week)
-    publish_table(report)
-    ledger = None if dry_run else DeliveryLedger(outcome.channel, thread_ts, week)
+    summary = report_summary(report)
+    publish_table(summary)
     try:
         check_coverage(report)
     except StaleSourceError as exc:
@@ -276,7 +290,7 @@ def _run(
         if ledger is None or force or ledger.posted_ts(reply_key(change.category_label)) is None
     ]
     outcome.already_posted = len(report.follow_ups) - len(pending)
-    follow_ups = write_follow_ups(report, pending, llm)
+    follow_ups = write_follow_ups(settings, report, pending, analyst)
     outcome.follow_up_failures = sum(f.origin == "failed" for f in follow_ups)
     messages = report_messages(settings, report, follow_ups)
     outcome.preview = "\n\n".join(
@@ -284,14 +298,13 @@ def _run(
     )
     if ledger is None:
         folder = Path(out_dir) if out_dir else settings.home / "out" / week.isoformat()
-        write_dry_run(folder, messages, outcome.channel, thread_ts, report)
+        write_dry_run(folder, messages, outcome.channel, thread_ts, summary)
         outcome.out_dir = str(folder.resolve())
     else:
         outcome.posted, skipped = deliver(settings, messages, ledger, outcome.channel, thread_ts, force)
         outcome.already_posted += skipped
+        ledger.record(COMPLETE_KEY, summary)
         if outcome.posted == 0:
-            outcome.notes.append(
-                "the report was already in Slack: nothing posted (pass force to post it again)"
-            )
+            outcome.notes.append(ALREADY_POSTED)
     publish_preview(outcome)
     return outcome

@@ -10,6 +10,7 @@ _STRIKE = re.compile(r"~~(.+?)~~")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _BULLET = re.compile(r"^(\s*)[-*+]\s+", re.MULTILINE)
 _ENTITY_TAIL = re.compile(r"&[a-z]{0,4}$")
+_CODE = re.compile(r"```.*?```|`[^`\n]+`", re.DOTALL)
 
 
 def escape(text: str) -> str:
@@ -30,14 +31,23 @@ def markdown_to_mrkdwn(markdown: str) -> str:
 
     `**b**` → `*b*`, headings → bold lines, bullets → `•`, `[text](url)` → `<url|text>` for http(s)
     links only (any other scheme stays visible text). Everything is escaped first, so the model
-    cannot produce a mention or a link Slack would act on.
+    cannot produce a mention or a link Slack would act on. Code and links are set aside while the
+    emphasis is converted, so `__init__` in a URL or code stays as written.
     """
+    kept: list[str] = []
+
+    def keep(text: str) -> str:
+        kept.append(text)
+        return f"\x00{len(kept) - 1}\x00"
+
     text = escape(markdown.replace("\r\n", "\n"))
-    text = _LINK.sub(_link, text)
+    text = _CODE.sub(lambda match: keep(match.group(0)), text)
+    text = _LINK.sub(lambda match: keep(_link(match)), text)
     text = _HEADING.sub(lambda match: f"*{match.group(1).strip('*')}*", text)
-    text = _BOLD.sub(lambda match: f"*{match.group(1) or match.group(2)}*", text)
+    text = _BOLD.sub(_bold, text)
     text = _STRIKE.sub(r"~\1~", text)
-    return _BULLET.sub(r"\1• ", text)
+    text = _BULLET.sub(r"\1• ", text)
+    return re.sub("\x00(\\d+)\x00", lambda match: kept[int(match.group(1))], text)
 
 
 def _link(match: re.Match[str]) -> str:
@@ -45,6 +55,15 @@ def _link(match: re.Match[str]) -> str:
     if re.match(r"https?://", url) and "|" not in url:
         return f"<{url}|{label.replace('|', '¦')}>"
     return f"{label} ({url})"
+
+
+def _bold(match: re.Match[str]) -> str:
+    """`*text*`, with zero-width spaces where it touches a word: Slack renders bold only at word
+    boundaries, and in Korean a particle often follows straight after (`**굵게**입니다`)."""
+    text, start, end = match.string, match.start(), match.end()
+    before = "\u200b" if start > 0 and text[start - 1].isalnum() else ""
+    after = "\u200b" if end < len(text) and text[end].isalnum() else ""
+    return f"{before}*{match.group(1) or match.group(2)}*{after}"
 
 
 def split(text: str, limit: int) -> list[str]:

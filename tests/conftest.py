@@ -40,6 +40,16 @@ def _no_ambient_config(monkeypatch: pytest.MonkeyPatch) -> None:
         "VOC_DBT_TARGET",
         "VOC_SLACK_API_URL",
         "VOC_SLACK_CREDENTIALS_BLOCK",
+        "VOC_LAAS_SECRET_BLOCK",
+        "LAAS_PROJECT",
+        "LAAS_PRESET_HASH",
+        "VOC_LLM_CONCURRENCY",
+        "VOC_LLM_TIMEOUT_SECONDS",
+        "VOC_LLM_MAX_ATTEMPTS",
+        "VOC_BOT_ALLOWED_CHANNELS",
+        "VOC_BOT_DEPLOYMENT",
+        "VOC_DASHBOARD_URL",
+        "VOC_POST_QUIET_WEEKS",
     ):
         monkeypatch.delenv(name, raising=False)
 

@@ -30,6 +30,8 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.flow import Outcome, voc_weekly_report
+from tests.laas_server import API_KEY as LAAS_KEY
+from tests.laas_server import LaasServer, answer, malformed, rate_limited, server_error
 from tests.slack_server import VALID_TOKEN, Fault, SlackServer
 from tests.sources import CANCEL, EVENT, LOGIN, edge_case_rows, label, ticket, write_source
 
@@ -103,22 +105,56 @@ class Delivered:
     requests: list[str]
     rerun: State[Any]
     after_rerun: int
+    laas_requests: int
+    laas_max_in_flight: int
+
+
+FULL_ANALYSIS = """개인회원 / 계정 / 로그인 오류 후속 분석
+
+### 요약
+로그인 오류 문의가 **두 배**로 늘었습니다. <!channel>
+
+### 대표 VOC 예시
+- "로그인 안됨 [이메일]"
+
+### 원인 가설
+1. 앱 업데이트
+
+### 후속 조치
+- [장애 보드](https://status.example.com/login) 확인"""
 
 
 @pytest.fixture(scope="module")
 def delivered(prefect_server: None, edge_export: Path, tmp_path_factory: pytest.TempPathFactory) -> Delivered:
-    """A scheduled run through a flaky Slack, then the same run again."""
-    with scenario(tmp_path_factory.mktemp("delivered"), edge_export) as slack:
-        # Slack rate-limits the first call and fails the third with a 500: both are retried.
-        slack.fail_next(
-            Fault(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}),
-            None,
-            Fault(500, {"ok": False, "error": "internal_error"}),
-        )
-        first = run()
-        first_messages, requests = list(slack.messages), list(slack.requests)
-        rerun = run()
-        return Delivered(first, first_messages, requests, rerun, len(slack.messages))
+    """A scheduled run through a flaky Slack and a flaky LaaS, then the same run again."""
+    laas = LaasServer().start()
+    laas.latency = 0.5
+    laas.plan(f"카테고리: {label(LOGIN)}", rate_limited(1), answer(FULL_ANALYSIS))
+    laas.plan(f"카테고리: {label(EVENT)}", server_error(500))
+    laas.plan(f"카테고리: {label(CANCEL)}", malformed(b"<html>oops"))
+    laas_env = {"LAAS_API_KEY": LAAS_KEY, "LAAS_BASE_URL": laas.url, "VOC_LLM_TIMEOUT_SECONDS": "10"}
+    try:
+        with scenario(tmp_path_factory.mktemp("delivered"), edge_export, **laas_env) as slack:
+            # Slack rate-limits the first call and fails the third with a 500: both are retried.
+            slack.fail_next(
+                Fault(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}),
+                None,
+                Fault(500, {"ok": False, "error": "internal_error"}),
+            )
+            first = run()
+            first_messages, requests = list(slack.messages), list(slack.requests)
+            rerun = run()
+            return Delivered(
+                first,
+                first_messages,
+                requests,
+                rerun,
+                len(slack.messages),
+                len(laas.requests),
+                laas.max_in_flight,
+            )
+    finally:
+        laas.stop()
 
 
 def test_summary_comes_first_then_one_reply_per_flagged_category_in_its_thread(
@@ -140,17 +176,39 @@ def test_rate_limits_and_server_errors_are_retried(delivered: Delivered) -> None
     assert delivered.requests.count("chat.postMessage") == len(delivered.first_messages) + 2
 
 
+def test_llm_follow_ups_run_concurrently_and_survive_faults_one_category_at_a_time(
+    delivered: Delivered,
+) -> None:
+    login, event, cancel = (m["blocks"] for m in delivered.first_messages[1:])
+    login_text = "\n".join(block["text"]["text"] for block in login[1:])
+    for section in ("*요약*", "*대표 VOC 예시*", "*원인 가설*", "*후속 조치*"):
+        assert section in login_text
+    assert "&lt;!channel&gt;" in login_text and "<https://status.example.com/login|장애 보드>" in login_text
+    assert "*두 배*" in login_text
+    assert "*요약*" in event[1]["text"]["text"]  # the 500 was retried
+    assert event[1]["text"]["text"].count("후속 분석") == 1
+    assert (
+        cancel[1]["text"]["text"]
+        == ":warning: 후속 분석을 생성하지 못했습니다 (사유: malformed response (not JSON))"
+    )
+    assert delivered.laas_max_in_flight >= 2 and delivered.laas_requests == 5
+    assert "1 follow-up analysis failed" in (delivered.first.message or "")
+
+
 def test_rerun_for_the_same_week_and_channel_posts_nothing_and_says_so(delivered: Delivered) -> None:
     assert delivered.rerun.is_completed()
     assert delivered.after_rerun == len(delivered.first_messages)
     assert "already in Slack: nothing posted" in (delivered.rerun.message or "")
+    logs, artifacts = run_records(delivered.rerun)
+    assert "dbt" not in logs  # a delivered week is not rebuilt (nor analysed) again
+    assert {artifact.type for artifact in artifacts} == {"table", "markdown"}
 
 
 def test_no_secret_reaches_the_logs_or_artifacts(delivered: Delivered) -> None:
     logs, artifacts = run_records(delivered.first)
     recorded = logs + json.dumps([artifact.data for artifact in artifacts], ensure_ascii=False)
     assert "Weekly VOC 변화" in recorded and "posted 4 message(s)" in logs
-    assert VALID_TOKEN not in recorded and "xoxb-" not in recorded
+    assert VALID_TOKEN not in recorded and "xoxb-" not in recorded and LAAS_KEY not in recorded
 
 
 @pytest.fixture(scope="module")
