@@ -13,11 +13,12 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, Failed, State
 
+from flows import mrkdwn
 from flows.delivery import DeliveryLedger, post_report, slack_client, slack_token
-from flows.errors import StaleSourceError, VocError, WeekError
+from flows.errors import StaleSourceError, VocError
 from flows.followups import FollowUp, builtin_follow_up
 from flows.laas import Analyst, choose_analyst, write_laas_follow_ups_sync
-from flows.report import CategoryChange, WeeklyReport
+from flows.report import CategoryChange, WeeklyReport, check_coverage
 from flows.settings import VocSettings
 from flows.slack_messages import (
     SlackMessage,
@@ -28,7 +29,7 @@ from flows.slack_messages import (
     reply_key,
 )
 from flows.warehouse import build_week, open_warehouse, prepare_source, read_report
-from flows.weeks import KST, resolve_report_week, week_end_utc, week_range_text
+from flows.weeks import resolve_report_week
 
 SUMMARY_TS_PLACEHOLDER = "<ts of the summary message>"
 COMPLETE_KEY = "complete"  # ledger entry of a fully delivered report: its table of categories
@@ -179,36 +180,8 @@ def publish_preview(outcome: Outcome) -> None:
     )
 
 
-def check_coverage(report: WeeklyReport) -> None:
-    """Refuse a week the data does not cover: a stale source would look like calm (IMPROVED) week."""
-    coverage = report.coverage
-    weeks = f"{week_range_text(report.baseline_week)} and {week_range_text(report.report_week)}"
-    if coverage.report_tickets == 0 and coverage.baseline_tickets == 0:
-        raise WeekError(
-            f"no tickets in the weeks {weeks}: the source has no data for them "
-            "(is week_start before the data begins?)"
-        )
-    if not coverage.is_report_week_complete:
-        last = coverage.last_ticket_at
-        last_text = "no data" if last is None else f"{_kst(last)} KST"
-        raise StaleSourceError(
-            f"the source data ends at {last_text}, before the end of the reported week "
-            f"{week_range_text(report.report_week)} ({_kst(week_end_utc(report.report_week))} KST): "
-            "no report sent; rerun when the data has been loaded"
-        )
-
-
-def _kst(moment: Any) -> str:
-    from datetime import UTC
-
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(KST).strftime("%Y-%m-%d %H:%M")
-
-
 def stale_notice(error: StaleSourceError) -> SlackMessage:
     """The short Slack message that says why this week's report is missing."""
-    from flows import mrkdwn
-
     text = f":warning: 주간 VOC 리포트를 보내지 않았습니다: {mrkdwn.escape(str(error))}"
     return SlackMessage(
         key="stale-notice",

@@ -7,6 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from flows.errors import StaleSourceError, WeekError
+from flows.weeks import kst_text, week_end_utc, week_range_text
+
 Severity = Literal["CRITICAL", "MONITOR", "IMPROVED", "STABLE"]
 SEVERITIES: tuple[Severity, ...] = ("CRITICAL", "MONITOR", "IMPROVED", "STABLE")
 FOLLOW_UP_SEVERITIES: tuple[Severity, ...] = ("CRITICAL", "MONITOR")
@@ -128,3 +131,22 @@ class WeeklyReport(_Row):
     def keywords_of(self, category_label: str) -> list[KeywordChange]:
         """A category's keywords, the fastest growing first."""
         return [kw for kw in self.keywords if kw.category_label == category_label]
+
+
+def check_coverage(report: WeeklyReport) -> None:
+    """Refuse a week the data does not cover: a stale source would look like a calm (IMPROVED) week."""
+    coverage = report.coverage
+    weeks = f"{week_range_text(report.baseline_week)} and {week_range_text(report.report_week)}"
+    if coverage.report_tickets == 0 and coverage.baseline_tickets == 0:
+        raise WeekError(
+            f"no tickets in the weeks {weeks}: the source has no data for them "
+            "(is week_start before the data begins?)"
+        )
+    if not coverage.is_report_week_complete:
+        last = coverage.last_ticket_at
+        last_text = "no data" if last is None else f"{kst_text(last)} KST"
+        raise StaleSourceError(
+            f"the source data ends at {last_text}, before the end of the reported week "
+            f"{week_range_text(report.report_week)} ({kst_text(week_end_utc(report.report_week))} KST): "
+            "no report sent; rerun when the data has been loaded"
+        )

@@ -26,6 +26,12 @@ def week_end_utc(week_start: date) -> datetime:
     return next_monday.astimezone(UTC)
 
 
+def kst_text(moment: datetime) -> str:
+    """'YYYY-MM-DD HH:MM' in KST for a UTC instant (naive values from the warehouse are UTC)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(KST).strftime("%Y-%m-%d %H:%M")
+
+
 def week_range_text(week_start: date) -> str:
     """'YYYY-MM-DD ~ YYYY-MM-DD' for the Monday and Sunday of a week."""
     return f"{week_start.isoformat()} ~ {(week_start + timedelta(days=6)).isoformat()}"

@@ -87,7 +87,7 @@ class LaasServer:
         self._plans: list[tuple[str, list[Reply]]] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()  # releases hung requests when the test ends
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._http = _Server(("127.0.0.1", 0), _handler(self))
         self._thread = threading.Thread(target=self._http.serve_forever, args=(0.05,), daemon=True)
 
     @property
@@ -168,6 +168,11 @@ class LaasServer:
             message = {"role": "assistant", "content": content}
             body = json.dumps({"choices": [{"index": 0, "message": message}]}, ensure_ascii=False).encode()
         return reply.status, body, reply.headers
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # many concurrent clients: the default backlog of 5 refuses connections
+    daemon_threads = True
 
 
 def default_answer(prompt: str) -> str:

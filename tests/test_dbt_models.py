@@ -12,8 +12,8 @@ import duckdb
 import pytest
 import sqlglot
 
-from flows.errors import SourceError
-from flows.report import WeeklyReport
+from flows.errors import SourceError, WeekError
+from flows.report import WeeklyReport, check_coverage
 from flows.settings import VocSettings
 from flows.warehouse import (
     build_week,
@@ -270,3 +270,10 @@ def test_bigquery_rendering_of_every_dispatch_macro_is_valid_bigquery_sql(
         assert statement.sql(dialect="bigquery"), name
     assert "isoweek" in rendered["voc_kst_week_start"].lower()
     assert "r'" in rendered["voc_regexp_replace"]  # raw strings keep the regex backslashes
+
+
+def test_week_before_the_data_is_a_clear_error_not_an_empty_report(built: dict[str, Any]) -> None:
+    week = date(2025, 1, 6)
+    report = read_report(built["warehouse"], build_week(built["settings"], week), week)
+    with pytest.raises(WeekError, match=r"^no tickets in the weeks 2024-12-30 ~ 2025-01-05 and 2025-01-06"):
+        check_coverage(report)
