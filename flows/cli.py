@@ -14,7 +14,7 @@ from rich.table import Table
 
 from flows.errors import VocError
 from flows.formatting import neg_ratio_text, ticket_change_text
-from flows.report import WeeklyReport
+from flows.report import WeeklyReport, check_coverage
 from flows.settings import VocSettings
 from flows.weeks import resolve_report_week, week_range_text
 
@@ -114,11 +114,10 @@ def compare(week: WeekOption = None) -> None:
     relations = build_week(settings, report_week, quiet=True)
     report = read_report(open_warehouse(settings), relations, report_week)
     console.print(comparison_table(report))
-    if not report.coverage.is_report_week_complete:
-        console.print(
-            f"[yellow]The source data ends at {report.coverage.last_ticket_at} UTC, before the end "
-            "of this week: these figures are incomplete.[/yellow]"
-        )
+    try:
+        check_coverage(report)
+    except VocError as exc:
+        console.print(f"[yellow]These figures are not a report: {escape(str(exc))}[/yellow]")
 
 
 @app.command(
@@ -132,6 +131,27 @@ def dbt(ctx: typer.Context) -> None:
     settings = VocSettings()
     prepare_source(settings)
     invoke_dbt(settings, list(ctx.args))
+
+
+@app.command()
+def bot(
+    http: Annotated[
+        bool, typer.Option("--http", help="Serve Slack's Events API at /slack/events instead of Socket Mode.")
+    ] = False,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="HTTP mode: the port to listen on.")] = 3000,
+    host: Annotated[str, typer.Option(help="HTTP mode: the address to listen on.")] = "0.0.0.0",
+    check: Annotated[
+        bool, typer.Option("--check", help="Verify the tokens and the deployment, print one line, exit.")
+    ] = False,
+) -> None:
+    """Run the Slack bot: an @mention starts the ad-hoc report, which answers in the mention's thread."""
+    from flows.bot import check_bot, run_bot
+
+    settings = VocSettings()
+    if check:
+        console.print(check_bot(settings, http=http), markup=False, highlight=False, soft_wrap=True)
+        return
+    run_bot(settings, http=http, host=host, port=port)
 
 
 def comparison_table(report: WeeklyReport) -> Table:
@@ -165,5 +185,5 @@ def main() -> None:
     try:
         app()
     except VocError as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         raise SystemExit(2) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,7 +16,7 @@ from prefect.states import Completed, Failed, State
 
 from flows import mrkdwn
 from flows.delivery import DeliveryLedger, post_report, slack_client, slack_token
-from flows.errors import StaleSourceError, VocError
+from flows.errors import SlackDeliveryError, VocError
 from flows.followups import FollowUp, builtin_follow_up
 from flows.laas import Analyst, choose_analyst, write_laas_follow_ups_sync
 from flows.report import CategoryChange, WeeklyReport, check_coverage
@@ -180,11 +181,12 @@ def publish_preview(outcome: Outcome) -> None:
     )
 
 
-def stale_notice(error: StaleSourceError) -> SlackMessage:
-    """The short Slack message that says why this week's report is missing."""
+def failure_notice(error: VocError) -> SlackMessage:
+    """The short Slack message saying why this week's report is missing (once per distinct reason)."""
     text = f":warning: 주간 VOC 리포트를 보내지 않았습니다: {mrkdwn.escape(str(error))}"
+    digest = hashlib.sha256(str(error).encode("utf-8")).hexdigest()[:12]
     return SlackMessage(
-        key="stale-notice",
+        key=f"notice-{digest}",
         text=text,
         blocks=({"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}},),
     )
@@ -241,17 +243,32 @@ def _run(
         publish_preview(outcome)
         return outcome
 
+    try:
+        return _build_and_deliver(settings, outcome, ledger, analyst, thread_ts, out_dir, force)
+    except SlackDeliveryError:
+        raise  # Slack itself refused: a notice would be refused too
+    except VocError as exc:
+        if ledger is not None:  # whoever waits in the channel (or the mention's thread) hears why
+            deliver(settings, [failure_notice(exc)], ledger, outcome.channel, thread_ts, False)
+        raise
+
+
+def _build_and_deliver(
+    settings: VocSettings,
+    outcome: Outcome,
+    ledger: DeliveryLedger | None,
+    analyst: Analyst,
+    thread_ts: str | None,
+    out_dir: str | None,
+    force: bool,
+) -> Outcome:
+    """dbt, the marts, the checks, the analyses, then Slack (or the dry-run folder)."""
+    week = outcome.week
     relations = build_marts(settings, week)
     report = load_report(settings, relations, week)
     summary = report_summary(report)
     publish_table(summary)
-    try:
-        check_coverage(report)
-    except StaleSourceError as exc:
-        if ledger is not None:
-            deliver(settings, [stale_notice(exc)], ledger, outcome.channel, thread_ts, force)
-        raise
-
+    check_coverage(report)
     if is_quiet(report) and not settings.post_quiet_weeks:
         outcome.notes.append("quiet week: nothing posted (VOC_POST_QUIET_WEEKS=false)")
         return outcome

@@ -2,7 +2,8 @@
 
 It implements the methods VOC Weekly calls (chat.postMessage, auth.test), checks the bearer token,
 records every message, and can be told to answer the next requests with faults (429 with
-Retry-After, 5xx, Slack errors) to exercise retries and error handling.
+Retry-After, 5xx, Slack errors) to exercise retries and error handling. `socket_mode()` adds
+apps.connections.open and a Socket Mode WebSocket that pushes events and records the client's acks.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 VALID_TOKEN = "xoxb-test-token"
+BOT_USER_ID = "U0VOCBOT"
+# What auth.test answers for VALID_TOKEN: the bot user Bolt takes as itself.
+BOT_IDENTITY = {"user_id": BOT_USER_ID, "user": "voc-weekly", "team": "Test", "bot_id": "B0VOC"}
+VALID_APP_TOKEN = "xapp-1-A0VOC-test"
 
 
 @dataclass
@@ -36,6 +41,7 @@ class SlackServer:
         self.faults: list[Fault | None] = []
         self.channels = {"C0VOCWEEKLY", "C0ELSEWHERE"}
         self._ts = itertools.count(1)
+        self.socket: SocketModeServer | None = None
         self._lock = threading.Lock()
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
@@ -50,8 +56,16 @@ class SlackServer:
         return self
 
     def stop(self) -> None:
+        if self.socket is not None:
+            self.socket.stop()
         self._http.shutdown()
         self._http.server_close()
+
+    def socket_mode(self) -> SocketModeServer:
+        """Accept VALID_APP_TOKEN at apps.connections.open, pointing clients at a loopback WebSocket."""
+        if self.socket is None:
+            self.socket = SocketModeServer().start()
+        return self.socket
 
     def fail_next(self, *faults: Fault | None) -> None:
         """Answer the next requests with these faults, in order (None: answer that one normally)."""
@@ -70,10 +84,14 @@ class SlackServer:
             self.requests.append(method)
             if self.faults and (fault := self.faults.pop(0)) is not None:
                 return fault
+            if method == "apps.connections.open":  # the one method an app-level token may call
+                if token == VALID_APP_TOKEN and self.socket is not None:
+                    return Fault(200, {"ok": True, "url": self.socket.url})
+                return Fault(200, {"ok": False, "error": "invalid_auth"})
             if token != VALID_TOKEN:
                 return Fault(200, {"ok": False, "error": "invalid_auth"})
             if method == "auth.test":
-                return Fault(200, {"ok": True, "user_id": "U0VOCBOT", "team": "Test", "bot_id": "B0VOC"})
+                return Fault(200, {"ok": True, **BOT_IDENTITY})
             if method != "chat.postMessage":
                 return Fault(200, {"ok": False, "error": "unknown_method"})
             if args.get("channel") not in self.channels:
@@ -108,3 +126,57 @@ def _handler(server: SlackServer) -> type[BaseHTTPRequestHandler]:
             pass
 
     return Handler
+
+
+class SocketModeServer:
+    """Slack's Socket Mode end: says hello to each client, pushes envelopes, records their acks."""
+
+    def __init__(self) -> None:
+        from websockets.sync.server import serve
+
+        self.acks: list[dict[str, Any]] = []
+        self._clients: list[Any] = []
+        self._client_ready = threading.Event()
+        self._ids = itertools.count(1)
+        self._server = serve(self._session, "127.0.0.1", 0)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self._server.socket.getsockname()[1]}/link/"
+
+    def start(self) -> SocketModeServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+
+    def push(self, payload: dict[str, Any], envelope_type: str = "events_api") -> str:
+        """Send an envelope to the latest client; returns its envelope_id, which its ack must carry."""
+        envelope_id = f"env-{next(self._ids)}"
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": envelope_type,
+            "accepts_response_payload": False,
+            "retry_attempt": 0,
+            "retry_reason": "",
+            "payload": payload,
+        }
+        # The client's connect() returns at the handshake, possibly before our side has said hello.
+        if not self._client_ready.wait(5):
+            raise AssertionError("no Socket Mode client connected")
+        self._clients[-1].send(json.dumps(envelope))
+        return envelope_id
+
+    def _session(self, connection: Any) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            connection.send(json.dumps({"type": "hello", "num_connections": 1}))
+            self._clients.append(connection)
+            self._client_ready.set()
+            for message in connection:
+                self.acks.append(json.loads(message))
+        except ConnectionClosed:
+            pass

@@ -11,7 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    FlowRunFilter,
+    FlowRunFilterDeploymentId,
+)
 from prefect.settings import PREFECT_API_URL
 
 from tests.sources import edge_case_rows, write_source
@@ -67,7 +72,9 @@ def test_ad_hoc_deployment_runs_a_week_on_a_process_worker(prefect_server: None,
     with get_client(sync_client=True) as client:
         weekly = client.read_deployment_by_name("voc-weekly-report/weekly")
         ad_hoc = client.read_deployment_by_name("voc-weekly-report/ad-hoc")
-        (flow_run,) = client.read_flow_runs()
+        (flow_run,) = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(deployment_id=FlowRunFilterDeploymentId(any_=[ad_hoc.id]))
+        )
         artifacts = client.read_artifacts(
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run.id]))
         )
@@ -76,7 +83,6 @@ def test_ad_hoc_deployment_runs_a_week_on_a_process_worker(prefect_server: None,
         ("0 9 * * 1", "Asia/Seoul")
     ]
     assert ad_hoc.schedules == [] and ad_hoc.work_pool_name == "voc-test-pool"
-    assert flow_run.deployment_id == ad_hoc.id
     assert flow_run.state is not None and flow_run.state.is_completed(), flow_run.state
     assert flow_run.state.message == "week 2026-11-16: dry run"
     table: list[dict[str, Any]] = json.loads(

@@ -1,0 +1,61 @@
+"""LLM follow-up phase vs. concurrency (SPEC §12): 20 flagged categories, 2 s per LaaS call.
+
+Runs the real LaaS client against the loopback LaaS-compatible server of the tests with a fixed
+latency, and times the analysis phase at several concurrency limits. Expected: about
+ceil(20 / concurrency) x 2 s, not 40 s. Usage: python benchmarks/bench_llm_concurrency.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from flows.laas import write_laas_follow_ups_sync  # noqa: E402
+from flows.settings import VocSettings  # noqa: E402
+from tests.factories import change, weekly_report  # noqa: E402
+from tests.laas_server import API_KEY, LaasServer  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--categories", type=int, default=20)
+    parser.add_argument("--latency", type=float, default=2.0)
+    parser.add_argument("--concurrency", default="1,4,10,20")
+    args = parser.parse_args()
+    changes = [change(f"카테고리 {n:02d}", 20, 40 + n, "CRITICAL") for n in range(args.categories)]
+    report = weekly_report(changes)
+    server = LaasServer().start()
+    server.latency = args.latency
+    print(f"machine: {platform.machine()}, python {platform.python_version()}")
+    phase = f"analysis phase ({args.categories} categories, {args.latency:g} s each)"
+    print(f"| concurrency | {phase} | expected |")
+    print("|---|---|---|")
+    try:
+        for limit in (int(c) for c in args.concurrency.split(",")):
+            with tempfile.TemporaryDirectory() as folder:
+                settings = VocSettings(
+                    _env_file=None,  # type: ignore[call-arg]
+                    VOC_HOME=folder,
+                    LAAS_API_KEY=API_KEY,
+                    LAAS_BASE_URL=server.url,
+                    VOC_LLM_CONCURRENCY=limit,
+                )
+                started = time.perf_counter()
+                follow_ups = write_laas_follow_ups_sync(report, list(report.follow_ups), settings)
+                elapsed = time.perf_counter() - started
+            assert all(f.origin == "laas" for f in follow_ups), "every analysis should succeed"
+            expected = math.ceil(args.categories / limit) * args.latency
+            print(f"| {limit} | {elapsed:.1f} s | {expected:.0f} s |", flush=True)
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
