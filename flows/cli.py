@@ -182,6 +182,8 @@ def main() -> None:
     # A run without PREFECT_API_URL starts a temporary server; on a busy machine it needs more
     # than Prefect's default 20 s to come up.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    # ...and its telemetry heartbeat has nowhere to go on a closed network but the SQLite lock.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     try:
         app()
     except VocError as exc:
