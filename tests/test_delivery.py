@@ -112,3 +112,20 @@ def test_a_given_thread_receives_the_summary_and_the_replies(
         client, memory_ledger(tmp_path, "1790000000.5"), summary_and_replies(), "C0VOCWEEKLY", "1790000000.5"
     )
     assert [m["thread_ts"] for m in slack_server.messages] == ["1790000000.5"] * 3
+
+
+def test_token_comes_from_the_named_slack_credentials_block(prefect_server: None, tmp_path: Path) -> None:
+    from prefect_slack import SlackCredentials
+
+    from flows.delivery import slack_token
+    from flows.errors import VocError
+    from tests.conftest import make_settings
+
+    SlackCredentials(token=VALID_TOKEN).save("voc-weekly-test-slack", overwrite=True)
+    settings = make_settings(tmp_path, None, VOC_SLACK_CREDENTIALS_BLOCK="voc-weekly-test-slack")
+    token = slack_token(settings)
+    assert token is not None and token.get_secret_value() == VALID_TOKEN
+    with pytest.raises(
+        VocError, match="^VOC_SLACK_CREDENTIALS_BLOCK=missing-block: no such SlackCredentials"
+    ):
+        slack_token(make_settings(tmp_path, None, VOC_SLACK_CREDENTIALS_BLOCK="missing-block"))
