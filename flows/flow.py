@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,7 +13,6 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, Failed, State
 
-from flows import mrkdwn
 from flows.delivery import DeliveryLedger, post_report, slack_client, slack_token
 from flows.errors import SlackDeliveryError, VocError
 from flows.followups import FollowUp, builtin_follow_up
@@ -25,6 +23,7 @@ from flows.slack_messages import (
     SlackMessage,
     build_follow_up_messages,
     build_summary,
+    failure_notice,
     is_quiet,
     preview,
     reply_key,
@@ -181,17 +180,6 @@ def publish_preview(outcome: Outcome) -> None:
     )
 
 
-def failure_notice(error: VocError) -> SlackMessage:
-    """The short Slack message saying why this week's report is missing (once per distinct reason)."""
-    text = f":warning: 주간 VOC 리포트를 보내지 않았습니다: {mrkdwn.escape(str(error))}"
-    digest = hashlib.sha256(str(error).encode("utf-8")).hexdigest()[:12]
-    return SlackMessage(
-        key=f"notice-{digest}",
-        text=text,
-        blocks=({"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}},),
-    )
-
-
 @flow(name="voc-weekly-report")
 def voc_weekly_report(
     week_start: date | None = None,
@@ -249,7 +237,7 @@ def _run(
         raise  # Slack itself refused: a notice would be refused too
     except VocError as exc:
         if ledger is not None:  # whoever waits in the channel (or the mention's thread) hears why
-            deliver(settings, [failure_notice(exc)], ledger, outcome.channel, thread_ts, False)
+            deliver(settings, [failure_notice(str(exc))], ledger, outcome.channel, thread_ts, False)
         raise
 
 

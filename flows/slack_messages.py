@@ -146,6 +146,13 @@ def build_summary(
     return SlackMessage(key="summary", text=text, blocks=_to_dicts(head + body + foot))
 
 
+def failure_notice(reason: str) -> SlackMessage:
+    """The short message saying why this week's report is missing (once per distinct reason)."""
+    text = f":warning: 주간 VOC 리포트를 보내지 않았습니다: {mrkdwn.escape(reason)}"
+    digest = hashlib.sha256(reason.encode("utf-8")).hexdigest()[:12]
+    return SlackMessage(key=f"notice-{digest}", text=text, blocks=_to_dicts([SectionBlock(text=_md(text))]))
+
+
 def reply_key(category_label: str, page: int = 1) -> str:
     """The ledger key of a category's thread reply (labels are Korean with slashes: hash them)."""
     digest = hashlib.sha256(category_label.encode("utf-8")).hexdigest()[:16]

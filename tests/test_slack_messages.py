@@ -202,3 +202,16 @@ def test_llm_markdown_becomes_safe_slack_mrkdwn(markdown: str, expected: str) ->
     from flows.mrkdwn import markdown_to_mrkdwn
 
     assert markdown_to_mrkdwn(markdown) == expected
+
+
+def test_failure_notice_is_valid_escaped_and_keyed_by_its_reason() -> None:
+    from flows.slack_messages import failure_notice
+
+    notice = failure_notice("the source data ends at <!channel> & 2026-11-20 18:45 KST")
+    assert_valid(notice)
+    assert notice.text == (
+        ":warning: 주간 VOC 리포트를 보내지 않았습니다: "
+        "the source data ends at &lt;!channel&gt; &amp; 2026-11-20 18:45 KST"
+    )
+    assert notice.key == failure_notice("the source data ends at <!channel> & 2026-11-20 18:45 KST").key
+    assert notice.key != failure_notice("another reason").key
