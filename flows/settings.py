@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +29,12 @@ class VocSettings(BaseSettings):
     bq_source_table: str = Field(
         "wanted-data.wanted_ml.zendesk_voc_classified", validation_alias="VOC_BQ_SOURCE_TABLE"
     )
+    # How dbt and the report reader authenticate to BigQuery (flows/bigquery.py builds both).
+    bq_auth_method: Literal["oauth", "service-account", "oauth-secrets"] = Field(
+        "oauth", validation_alias="VOC_BQ_AUTH_METHOD"
+    )
+    bq_keyfile: Path | None = Field(None, validation_alias="VOC_BQ_KEYFILE")
+    bq_token: SecretStr | None = Field(None, validation_alias="VOC_BQ_TOKEN")
 
     # Slack delivery
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
@@ -64,6 +70,18 @@ class VocSettings(BaseSettings):
         if isinstance(value, str):
             return [channel.strip() for channel in value.split(",") if channel.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _check_bq_auth(self) -> VocSettings:
+        """Each auth method needs its own credential: say which one is missing before any query."""
+        if self.bq_auth_method == "service-account" and not (self.bq_keyfile and self.bq_keyfile.is_file()):
+            raise ValueError(
+                f"VOC_BQ_KEYFILE={self.bq_keyfile or ''}: no such file "
+                "(VOC_BQ_AUTH_METHOD=service-account needs the service account's JSON key file)"
+            )
+        if self.bq_auth_method == "oauth-secrets" and not self.bq_token:
+            raise ValueError("VOC_BQ_TOKEN is empty (VOC_BQ_AUTH_METHOD=oauth-secrets needs an access token)")
+        return self
 
     @property
     def duckdb_file(self) -> Path:

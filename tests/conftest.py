@@ -50,6 +50,14 @@ def _no_ambient_config(monkeypatch: pytest.MonkeyPatch) -> None:
         "VOC_BOT_DEPLOYMENT",
         "VOC_DASHBOARD_URL",
         "VOC_POST_QUIET_WEEKS",
+        "VOC_BQ_PROJECT",
+        "VOC_BQ_DATASET",
+        "VOC_BQ_SOURCE_TABLE",
+        "VOC_BQ_AUTH_METHOD",
+        "VOC_BQ_KEYFILE",
+        "VOC_BQ_TOKEN",
+        "BIGQUERY_EMULATOR_HOST",
+        "GOOGLE_APPLICATION_CREDENTIALS",
     ):
         monkeypatch.delenv(name, raising=False)
 
