@@ -6,6 +6,8 @@ What this proves and what it cannot: README, "The prod target on a BigQuery emul
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from flows.cli import app
 from flows.settings import VocSettings
 from flows.warehouse import invoke_dbt
 from tests.bigquery.conftest import REPORT_WEEK
+from tests.bigquery.cost import SOURCE_VIEW, models_reading_the_source, source_scan
 from tests.bigquery.emulators import PROJECT, SOURCE_TABLE, Emulator
 from tests.bigquery.recorder import Recorder, write_service_account_key
 
@@ -41,24 +44,64 @@ def test_source_table_is_day_partitioned_on_event_create_time(crucible: Emulator
     assert table.num_rows and table.num_rows > 2000
 
 
-def test_prod_build_from_scratch_passes_every_model_unit_test_and_data_test(
-    crucible: Emulator, monkeypatch: pytest.MonkeyPatch
+@dataclass(frozen=True)
+class Build:
+    results: list[dict[str, Any]]
+    staging_sql: str
+    models_reading_the_source: list[str]
+
+
+@pytest.fixture(scope="module")
+def scratch_build(crucible: Emulator) -> Build:
+    """`dbt build` on the prod target into a fresh dataset, unit tests and data tests included."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in prod_env(crucible.url, "voc_scratch").items():
+            patch.setenv(name, value)
+        settings = VocSettings(_env_file=None)
+        invoke_dbt(settings, ["build", "--vars", json.dumps({"report_week": REPORT_WEEK.isoformat()})])
+    target = settings.dbt_project_dir / "target"
+    staging = next((target / "compiled").rglob(f"{SOURCE_VIEW}.sql"))
+    return Build(
+        json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"],
+        staging.read_text(encoding="utf-8"),
+        models_reading_the_source(target / "manifest.json"),
+    )
+
+
+def test_prod_build_from_scratch_passes_every_model_unit_test_and_data_test(scratch_build: Build) -> None:
+    outcomes = {(r["unique_id"].split(".")[0], r["status"]) for r in scratch_build.results}
+    checked = {outcome for outcome in outcomes if outcome[0] in ("model", "unit_test", "test")}
+    assert checked == {("model", "success"), ("unit_test", "pass"), ("test", "pass")}
+    kinds = [r["unique_id"].split(".")[0] for r in scratch_build.results]
+    assert kinds.count("model") == 6 and kinds.count("unit_test") >= 8 and kinds.count("test") >= 15
+
+
+def test_marts_are_partitioned_by_week_and_hold_the_report_week(
+    scratch_build: Build, crucible: Emulator
 ) -> None:
-    for name, value in prod_env(crucible.url, "voc_scratch").items():
-        monkeypatch.setenv(name, value)
-    settings = VocSettings(_env_file=None)
-
-    invoke_dbt(settings, ["build", "--vars", json.dumps({"report_week": REPORT_WEEK.isoformat()})])
-
-    results = json.loads((settings.dbt_project_dir / "target" / "run_results.json").read_text())
-    statuses = {(r["unique_id"].split(".")[0], r["status"]) for r in results["results"]}
-    assert statuses == {("model", "success"), ("unit_test", "pass"), ("test", "pass")}
     client = crucible.client()
     comparison = client.get_table(f"{PROJECT}.voc_scratch.voc_weekly_comparison")
     assert comparison.time_partitioning is not None
     assert comparison.time_partitioning.field == "report_week_start"
     rows = list(client.query("select * from voc_scratch.voc_weekly_comparison").result())
     assert rows and {row["report_week_start"] for row in rows} == {REPORT_WEEK}
+
+
+def test_a_scheduled_run_reads_only_the_source_partitions_of_the_weeks_it_reports(
+    scratch_build: Build,
+) -> None:
+    scan = source_scan(scratch_build.staging_sql, SOURCE_TABLE)
+    assert scan is not None
+    # From 00:00 KST on the baseline Monday (15:00 UTC the Sunday before), never earlier history.
+    baseline_start_utc = datetime.combine(REPORT_WEEK - timedelta(days=7), time()) - timedelta(hours=9)
+    assert scan.since == baseline_start_utc
+    # Every model that needs tickets gets them through the staging view, hence the same bound.
+    assert scratch_build.models_reading_the_source == [
+        "int_voc_category_weeks_aggregated",
+        "voc_weekly_keyword_changes",
+        "voc_weekly_report_status",
+        "voc_weekly_samples",
+    ]
 
 
 def dry_run(folder: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
