@@ -160,6 +160,9 @@ def report_summary(report: WeeklyReport) -> dict[str, Any]:
             change.model_dump(
                 include={
                     "category_label",
+                    "category1",  # the levels tell apart categories that share a label
+                    "category2",
+                    "category3",
                     "prev_tickets",
                     "last_tickets",
                     "prev_negative_tickets",

@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from flows.errors import StaleSourceError
+from flows.flow import report_summary
 from flows.followups import builtin_follow_up
 from flows.formatting import ticket_change_text
 from flows.report import WeeklyReport, check_coverage
@@ -137,6 +138,8 @@ def test_categories_sharing_a_label_stay_two_categories_end_to_end(settings: Voc
     assert len({reply.key for reply in replies}) == 2
     assert reply_key(left) != reply_key(right)
     assert all("A / B / C / D" in preview(reply) for reply in replies)
+    levels = [(c["category1"], c["category2"], c["category3"]) for c in report_summary(report)["categories"]]
+    assert left in levels and right in levels  # report.json and the table artifact tell them apart
 
 
 def test_rows_without_an_id_are_counted_per_week_and_named_in_the_summary(settings: VocSettings) -> None:
