@@ -10,9 +10,10 @@
         `\b` as a third leading alternative starts a match right after one that consumed the separator.
         Patterns must not contain a single quote. Business numbers such as 1588-1234 are not personal
         and stay. -#}
-    {%- set sep = '[\\s\\p{Z}\\p{Pd}\\p{Cf}.~_/−ㅡ─]' -%}
-    {%- set gap = sep ~ '{0,3}' -%}
-    {%- set split = sep ~ '{1,3}' -%}
+    {#- A slash separates digits only on its own: '5678 / 0109…' is a list, not one number. -#}
+    {%- set sep = '[\\s\\p{Z}\\p{Pd}\\p{Cf}.~_−ㅡ─]' -%}
+    {%- set gap = '(?:' ~ sep ~ '{0,3}|/)' -%}
+    {%- set split = '(?:' ~ sep ~ '{1,3}|/)' -%}
     {%- set dash = '\\s?[\\p{Pd}−ㅡ~]\\s?' -%}
     {%- set start = '(^|[^0-9]|\\b)' -%}
     {%- set end = '([^0-9]|$)' -%}
