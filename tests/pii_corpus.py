@@ -66,6 +66,7 @@ PHONES = [
     Case("phone-list", "010-1111-2222, 02-333-4444, 031 555 6666", "[전화번호], [전화번호], [전화번호]"),
     Case("phone-slash-list", "010-1234-5678 / 01098765432 / +82 10-1234-5678 / 02-123-4567 번으로", "[전화번호] / [전화번호] / [전화번호] / [전화번호] 번으로"),
     Case("card-slash-list", "1234-5678-9012-3456 / 4518 1234 5678 9012", "[카드번호] / [카드번호]"),
+    Case("card-two-one-space", "1234-5678-9012-3456 4518-1234-5678-9012 두 장", "[카드번호] [카드번호] 두 장"),
     Case("phone-no-break-space", "번호 010\u00a01234\u00a05678 입니다", "번호 [전화번호] 입니다"),
     Case("phone-zero-width", "번호 010\u200b1234\u200b5678 입니다", "번호 [전화번호] 입니다"),
     Case("phone-newline", "연락처\n010-1234-5678\n감사합니다", "연락처\n[전화번호]\n감사합니다"),
@@ -89,6 +90,7 @@ RESIDENT_NUMBERS = [
     Case("rrn-glued-korean", "주민번호는900101-1234567이고요", "주민번호는[주민번호]이고요"),
     Case("rrn-spaced-hyphen", "900101 - 1234567 맞나요?", "[주민번호] 맞나요?"),
     Case("rrn-hangul-eu", "주민등록번호 900101ㅡ1234567", "주민등록번호 [주민번호]"),
+    Case("rrn-two-one-space", "900101-1234567 950505-2345678 부부입니다", "[주민번호] [주민번호] 부부입니다"),
     Case("rrn-foreigner-spaced", "외국인 등록번호: 991231 6123456 입니다", "외국인 등록번호: [주민번호] 입니다"),
 ]
 
@@ -162,6 +164,7 @@ EMAILS = [
     Case("email-punycode", "hong@xn--9n2bp8q.xn--3e0b707e 주소", "[이메일] 주소"),
     Case("email-uppercase", "HONG.GD@EXAMPLE.COM 으로 부탁", "[이메일] 으로 부탁"),
     Case("email-in-angle-brackets", "보낸사람 <kim.cs@company.io>", "보낸사람 <[이메일]>"),
+    Case("email-two", "ab.kim@b.co, 김민수@회사.한국 둘 다 제 메일", "[이메일], [이메일] 둘 다 제 메일"),
 ]
 
 OTHER_PERSONAL = [

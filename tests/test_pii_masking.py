@@ -11,7 +11,6 @@ import sqlglot
 
 from tests.conftest import make_settings
 from tests.pii_corpus import CORPUS, Case, mask_corpus, render_mask_sql, secrets
-from tests.test_dbt_models import prod_settings
 
 
 def duckdb_executor(select: str, texts: Sequence[str]) -> list[str]:
@@ -55,7 +54,8 @@ def test_bigquery_rendering_of_the_mask_is_valid_bigquery_sql(
     # run-operation opens a connection when it ends: a dummy access token opens one offline.
     monkeypatch.setenv("VOC_BQ_AUTH_METHOD", "oauth-secrets")
     monkeypatch.setenv("VOC_BQ_TOKEN", "dummy-token")
-    mask_sql = render_mask_sql(prod_settings(tmp_path))
+    prod = {"VOC_DBT_TARGET": "prod", "VOC_BQ_PROJECT": "dummy-project", "VOC_BQ_DATASET": "voc_weekly"}
+    mask_sql = render_mask_sql(make_settings(tmp_path, None, **prod))
     statement = sqlglot.parse_one(f"select {mask_sql} as detail from tickets", read="bigquery")
     assert statement.sql(dialect="bigquery")
     assert mask_sql.count("regexp_replace(") == 12 and "r'" in mask_sql  # raw strings keep backslashes
