@@ -26,7 +26,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from flows.demo_data import write_demo_data  # noqa: E402
 from flows.settings import VocSettings  # noqa: E402
 from flows.warehouse import SOURCE_COLUMNS, invoke_dbt  # noqa: E402
-from tests.bigquery.cost import MIN_BYTES_PER_TABLE, SOURCE_VIEW, source_scan  # noqa: E402
+from tests.bigquery.cost import (  # noqa: E402
+    MIN_BYTES_PER_TABLE,
+    SOURCE,
+    SourceScan,
+    models_reading_the_source,
+    source_scan,
+)
 
 # The source columns behind each staging column. The view deduplicates with a window over id,
 # time, categories and emotion before any model filters, so those are read by every model.
@@ -40,8 +46,9 @@ ALWAYS_READ = ("id", "event_create_time", "category1", "category2", "category3",
 SCHEDULE_KST = timedelta(days=7, hours=9)  # Monday 09:00 KST after the reported week (prefect.yaml)
 
 
-def compile_staging(week: date, target: Path) -> tuple[str, dict[str, str]]:
-    """The compiled staging SQL for `week` on the prod target, and every model's raw SQL by name."""
+def compile_staging(week: date, target: Path) -> tuple[list[SourceScan], dict[str, str]]:
+    """The source bounds of the staging views for `week` on the prod target, and the raw SQL of
+    every model that reads them, by name."""
     os.environ.update({"VOC_BQ_AUTH_METHOD": "oauth-secrets", "VOC_BQ_TOKEN": "offline"})
     settings = VocSettings(_env_file=None, VOC_DBT_TARGET="prod", VOC_BQ_PROJECT="cost", VOC_BQ_DATASET="voc")
     invoke_dbt(
@@ -50,7 +57,7 @@ def compile_staging(week: date, target: Path) -> tuple[str, dict[str, str]]:
             "--quiet",
             "compile",
             "--select",
-            SOURCE_VIEW,
+            "config.materialized:view",  # the staging views: compiling them needs no connection
             "--no-populate-cache",
             "--vars",
             json.dumps({"report_week": week.isoformat()}),
@@ -58,15 +65,16 @@ def compile_staging(week: date, target: Path) -> tuple[str, dict[str, str]]:
             str(target),
         ],
     )
+    compiled = (target / "compiled").rglob("*.sql")
+    scans = [
+        scan
+        for path in compiled
+        if (scan := source_scan(path.read_text(encoding="utf-8"), "zendesk_voc_classified"))
+    ]
     nodes = json.loads((target / "manifest.json").read_text(encoding="utf-8"))["nodes"]
-    sql = next((target / "compiled").rglob(f"{SOURCE_VIEW}.sql")).read_text(encoding="utf-8")
-    models = {
-        node["name"]: node["raw_code"]
-        for node in nodes.values()
-        if node["resource_type"] == "model"
-        and f"model.voc_weekly.{SOURCE_VIEW}" in node["depends_on"]["nodes"]
-    }
-    return sql, models
+    raw = {node["name"]: node["raw_code"] for node in nodes.values() if node["resource_type"] == "model"}
+    readers = models_reading_the_source(target / "manifest.json", SOURCE)
+    return scans, {name: raw[name] for name in readers}
 
 
 def bytes_per_ticket(folder: Path) -> dict[str, float]:
@@ -107,10 +115,11 @@ def main() -> None:
     parser.add_argument("--history-weeks", type=int, default=104)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        staging_sql, models = compile_staging(args.week, Path(tmp) / "target")
+        scans, models = compile_staging(args.week, Path(tmp) / "target")
         widths = bytes_per_ticket(Path(tmp))
-    scan = source_scan(staging_sql, "zendesk_voc_classified")
-    assert scan is not None and scan.since is not None, "the staging view must bound event_create_time"
+    assert len({(scan.since, scan.until) for scan in scans}) == 1, "the staging views differ in bounds"
+    scan = scans[0]
+    assert scan.since is not None, "the staging views must bound event_create_time"
     run_at = datetime.combine(args.week, datetime.min.time()) + SCHEDULE_KST - timedelta(hours=9)
     end = scan.until or run_at
     partitions = (end.date() - scan.since.date()).days + 1  # UTC day partitions, first and last partial

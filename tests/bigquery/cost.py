@@ -1,9 +1,9 @@
 """BigQuery cost on paper, from the prod target's compiled SQL (used by benchmarks/bq_cost.py and a test).
 
 BigQuery on-demand bills the bytes of the columns a query references in the partitions it cannot
-prune, with a 10 MB minimum per table referenced. The only query that reads the source is the
-staging view (every model that needs tickets selects from it), so a run's source partitions are
-the view's literal bounds on event_create_time.
+prune, with a 10 MB minimum per table referenced. Only the staging views select from the source
+(every model that needs tickets selects from them), so a run's source partitions are the views'
+literal bounds on event_create_time.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 import sqlglot
 from sqlglot import exp
 
-SOURCE_VIEW = "stg_zendesk__voc_tickets"
+SOURCE = "source.voc_weekly.zendesk.zendesk_voc_classified"
 MIN_BYTES_PER_TABLE = 10 * 1024**2
 
 
@@ -55,12 +55,13 @@ def source_scan(compiled_sql: str, source_table: str) -> SourceScan | None:
     return None
 
 
-def models_reading_the_source(manifest_path: Path, project: str = "voc_weekly") -> list[str]:
-    """Models whose query expands the staging view, hence reads the source's partitions."""
+def models_reading_the_source(manifest_path: Path, source: str) -> dict[str, list[str]]:
+    """Each model whose query reads the source (dbt `source` name), with the source views it expands."""
     nodes = json.loads(manifest_path.read_text(encoding="utf-8"))["nodes"]
-    view = f"model.{project}.{SOURCE_VIEW}"
-    return sorted(
-        node["name"]
-        for node in nodes.values()
-        if node["resource_type"] == "model" and view in node["depends_on"]["nodes"]
-    )
+    models = {uid: node for uid, node in nodes.items() if node["resource_type"] == "model"}
+    views = {uid for uid, node in models.items() if source in node["depends_on"]["nodes"]}
+    readers = {
+        node["name"]: sorted(models[uid]["name"] for uid in node["depends_on"]["nodes"] if uid in views)
+        for node in models.values()
+    }
+    return {name: through for name, through in sorted(readers.items()) if through}

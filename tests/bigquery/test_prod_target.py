@@ -18,7 +18,7 @@ from flows.cli import app
 from flows.settings import VocSettings
 from flows.warehouse import invoke_dbt
 from tests.bigquery.conftest import REPORT_WEEK
-from tests.bigquery.cost import SOURCE_VIEW, models_reading_the_source, source_scan
+from tests.bigquery.cost import SOURCE, SourceScan, models_reading_the_source, source_scan
 from tests.bigquery.emulators import PROJECT, SOURCE_TABLE, Emulator
 from tests.bigquery.recorder import Recorder, write_service_account_key
 
@@ -47,8 +47,8 @@ def test_source_table_is_day_partitioned_on_event_create_time(crucible: Emulator
 @dataclass(frozen=True)
 class Build:
     results: list[dict[str, Any]]
-    staging_sql: str
-    models_reading_the_source: list[str]
+    source_scans: dict[str, SourceScan]  # by model, for the models that select from the source
+    models_reading_the_source: dict[str, list[str]]
 
 
 @pytest.fixture(scope="module")
@@ -60,11 +60,14 @@ def scratch_build(crucible: Emulator) -> Build:
         settings = VocSettings(_env_file=None)
         invoke_dbt(settings, ["build", "--vars", json.dumps({"report_week": REPORT_WEEK.isoformat()})])
     target = settings.dbt_project_dir / "target"
-    staging = next((target / "compiled").rglob(f"{SOURCE_VIEW}.sql"))
+    scans = {
+        path.stem: source_scan(path.read_text(encoding="utf-8"), SOURCE_TABLE)
+        for path in (target / "compiled" / "voc_weekly" / "models").rglob("*.sql")
+    }
     return Build(
         json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"],
-        staging.read_text(encoding="utf-8"),
-        models_reading_the_source(target / "manifest.json"),
+        {name: scan for name, scan in scans.items() if scan},
+        models_reading_the_source(target / "manifest.json", SOURCE),
     )
 
 
@@ -73,7 +76,7 @@ def test_prod_build_from_scratch_passes_every_model_unit_test_and_data_test(scra
     checked = {outcome for outcome in outcomes if outcome[0] in ("model", "unit_test", "test")}
     assert checked == {("model", "success"), ("unit_test", "pass"), ("test", "pass")}
     kinds = [r["unique_id"].split(".")[0] for r in scratch_build.results]
-    assert kinds.count("model") == 6 and kinds.count("unit_test") >= 8 and kinds.count("test") >= 15
+    assert kinds.count("model") == 7 and kinds.count("unit_test") >= 8 and kinds.count("test") >= 15
 
 
 def test_marts_are_partitioned_by_week_and_hold_the_report_week(
@@ -90,18 +93,21 @@ def test_marts_are_partitioned_by_week_and_hold_the_report_week(
 def test_a_scheduled_run_reads_only_the_source_partitions_of_the_weeks_it_reports(
     scratch_build: Build,
 ) -> None:
-    scan = source_scan(scratch_build.staging_sql, SOURCE_TABLE)
-    assert scan is not None
-    # From 00:00 KST on the baseline Monday (15:00 UTC the Sunday before), never earlier history.
+    # Only the staging views select from the source, each from 00:00 KST on the baseline Monday
+    # (15:00 UTC the Sunday before): never the older history.
     baseline_start_utc = datetime.combine(REPORT_WEEK - timedelta(days=7), time()) - timedelta(hours=9)
-    assert scan.since == baseline_start_utc
-    # Every model that needs tickets gets them through the staging view, hence the same bound.
-    assert scratch_build.models_reading_the_source == [
+    views = ["stg_zendesk__voc_tickets", "stg_zendesk__voc_tickets_rejected"]
+    assert sorted(scratch_build.source_scans) == views
+    assert {scan.since for scan in scratch_build.source_scans.values()} == {baseline_start_utc}
+    # Every other model that needs tickets reads them through those views, hence the same bound.
+    readers = scratch_build.models_reading_the_source
+    assert set(readers) == {
         "int_voc_category_weeks_aggregated",
         "voc_weekly_keyword_changes",
         "voc_weekly_report_status",
         "voc_weekly_samples",
-    ]
+    }
+    assert all(set(through) <= set(views) for through in readers.values())
 
 
 def dry_run(folder: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
