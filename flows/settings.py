@@ -99,7 +99,9 @@ class VocSettings(BaseSettings):
     laas_project: HeaderValue = Field("WANTED_DATA", validation_alias="LAAS_PROJECT")
     laas_preset_hash: HeaderValue = Field(DEFAULT_PRESET_HASH, validation_alias="LAAS_PRESET_HASH")
     llm_concurrency: int = Field(4, ge=1, le=64, validation_alias="VOC_LLM_CONCURRENCY")
-    llm_timeout_seconds: float = Field(60.0, gt=0, validation_alias="VOC_LLM_TIMEOUT_SECONDS")
+    llm_timeout_seconds: float = Field(
+        60.0, gt=0, allow_inf_nan=False, validation_alias="VOC_LLM_TIMEOUT_SECONDS"
+    )
     llm_max_attempts: int = Field(4, ge=1, le=10, validation_alias="VOC_LLM_MAX_ATTEMPTS")
 
     # Slack @mention bot

@@ -48,6 +48,11 @@ def check_source_file(path: Path) -> None:
             f"{where}: no such file (set {_SOURCE_SETTING} to a CSV or Parquet export)",
             slack_text=f"원본 데이터 파일이 없습니다. {_SOURCE_SETTING} 설정을 확인해 주세요.",
         )
+    if path.stat().st_size == 0:
+        raise SourceError(
+            f"{where}: the file is empty (export the tickets again)",
+            slack_text="원본 데이터 파일이 비어 있습니다.",
+        )
     try:
         with duckdb.connect() as con:
             described = con.execute(f"describe select * from {_quote(path)}").fetchall()
@@ -117,7 +122,10 @@ def invoke_dbt(settings: VocSettings, args: list[str]) -> None:
             return
         from dbt.cli.main import dbtRunner
 
-        result = dbtRunner().invoke(args, project_dir=str(project_dir), profiles_dir=str(project_dir))
+        dirs = ["--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
+        # `dbt --help` / `dbt --version` take no directories (dbt would call them unknown options).
+        top_level = all(arg.startswith("-") for arg in args)
+        result = dbtRunner().invoke(args if top_level else [*args, *dirs])
     if not result.success:
         results = getattr(result.result, "results", None) or []
         outcomes = [(r.node.unique_id, str(r.status), r.message or "") for r in results]

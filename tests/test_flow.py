@@ -282,8 +282,12 @@ def test_stale_source_posts_no_report_but_says_why_naming_the_last_data(
     assert (state.message or "").startswith(
         "the source data ends at 2026-11-20 18:45 KST, before the end of the reported week"
     )
-    (notice,) = messages  # the notice, and no report
-    assert notice["text"].startswith(":warning: 주간 VOC 리포트를 보내지 않았습니다")
+    (notice,) = messages  # the notice, and no report, in Korean throughout
+    assert notice["text"] == (
+        ":warning: 주간 VOC 리포트를 보내지 않았습니다: 원본 데이터가 2026-11-20 18:45 KST까지만 있어 "
+        "보고 주간 2026-11-16 ~ 2026-11-22(2026-11-23 00:00 KST 종료)을 다 담지 못했습니다. "
+        "데이터가 적재된 뒤 다시 실행해 주세요."
+    )
 
 
 def test_future_week_is_refused_before_dbt_runs(
