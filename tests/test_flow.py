@@ -30,6 +30,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.flow import Outcome, voc_weekly_report
+from flows.out_folder import RECORD
 from tests.laas_server import API_KEY as LAAS_KEY
 from tests.laas_server import LaasServer, answer, malformed, rate_limited, server_error
 from tests.slack_server import VALID_TOKEN, Fault, SlackServer
@@ -249,8 +250,9 @@ def test_main_command_previews_the_report_and_writes_the_exact_payloads(
     assert "Weekly VOC 변화" in result.output and "[CRITICAL] 개인회원 / 계정 / 로그인 오류" in result.output
     assert "week 2026-11-16: dry run" in result.output
 
-    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    files = sorted(p.name for p in (tmp_path / "out").iterdir() if p.name != RECORD)
     assert files[0] == "01-summary.json" and files[-1] == "report.json" and len(files) == 5
+    assert sorted((tmp_path / "out" / RECORD).read_text(encoding="utf-8").split()) == files
     summary = json.loads((tmp_path / "out" / files[0]).read_text(encoding="utf-8"))
     assert set(summary) == {"channel", "text", "blocks", "unfurl_links", "unfurl_media"}
     assert summary["channel"] == CHANNEL
