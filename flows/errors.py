@@ -62,6 +62,8 @@ class HideUserErrorTracebacks(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if show_tracebacks:
+            return True
         if isinstance(record.msg, str) and record.msg.startswith("Traceback (most recent call last)"):
             return False  # dbt's MainStackTrace event, after its one-line MainEncounteredError
         error = record.exc_info[1] if record.exc_info else None
@@ -82,7 +84,7 @@ def hide_user_error_tracebacks() -> None:
     """Install the filter on Prefect's run loggers (once), unless the user asked for debug logs."""
     for name in ("prefect.flow_runs", "prefect.task_runs"):
         logger = logging.getLogger(name)
-        if show_tracebacks or logger.getEffectiveLevel() <= logging.DEBUG:
+        if logger.getEffectiveLevel() <= logging.DEBUG:
             continue
         if not any(isinstance(f, HideUserErrorTracebacks) for f in logger.filters):
             logger.addFilter(HideUserErrorTracebacks())

@@ -275,7 +275,12 @@ def test_hostile_option_is_one_line(workspace: Workspace, case: str, args: list[
     assert_refused_in_one_line(workspace, args, {}, expected)
 
 
-def test_debug_shows_the_traceback_a_developer_asks_for(workspace: Workspace) -> None:
+def test_debug_shows_the_traceback_a_developer_asks_for(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows import errors
+
+    monkeypatch.setattr(errors, "show_tracebacks", False)  # restored after the test: --debug sets it
     result = CliRunner().invoke(app, ["--debug", "run", "--week", "yesterday"])
     assert result.exit_code != 0 and result.exception is not None
     assert "not a date" in str(result.exception)

@@ -216,3 +216,25 @@ def test_prefect_home_that_does_not_exist_yet_is_created_and_a_locked_run_exits_
     assert error.startswith(f"error: another run is using {tmp_path / 'warehouse.duckdb'}: wait for it")
     assert "Traceback" not in done.stderr
     assert (home / "prefect.db").exists()
+
+
+def test_a_domain_scoped_source_table_is_split_into_its_three_parts(tmp_path: Path) -> None:
+    """VOC_BQ_SOURCE_TABLE may name a `domain.com:project`: its dots do not split the project."""
+    from flows.settings import VocSettings
+    from flows.warehouse import invoke_dbt
+
+    project = tmp_path / "dbt_project"
+    shutil.copytree(REPO / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))
+    settings = VocSettings(
+        _env_file=None,
+        VOC_DBT_TARGET="prod",
+        VOC_BQ_PROJECT="dummy-project",
+        VOC_BQ_DATASET="voc_weekly",
+        VOC_BQ_SOURCE_TABLE="example.com:voc-project.zendesk_v2.voc-classified",
+        VOC_DBT_PROJECT_DIR=str(project),
+        VOC_HOME=str(tmp_path / ".voc"),
+    )
+    invoke_dbt(settings, ["parse"])
+    manifest = json.loads((project / "target" / "manifest.json").read_text(encoding="utf-8"))
+    source = manifest["sources"]["source.voc_weekly.zendesk.zendesk_voc_classified"]
+    assert source["relation_name"] == "`example.com:voc-project`.`zendesk_v2`.`voc-classified`"
