@@ -111,7 +111,7 @@ def test_a_scheduled_run_reads_only_the_source_partitions_of_the_weeks_it_report
 
 
 def dry_run(folder: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """`voc-weekly run --dry-run` for the report week; every payload file it wrote, parsed."""
+    """`voc-weekly run --dry-run` for the report week; every file it wrote (JSON parsed)."""
     out = folder / "out"
     with monkeypatch.context() as patch:
         patch.chdir(folder)
@@ -119,7 +119,8 @@ def dry_run(folder: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) 
             patch.setenv(name, value)
         result = CliRunner().invoke(app, ["run", "--week", str(REPORT_WEEK), "--dry-run", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    return {p.name: json.loads(p.read_text(encoding="utf-8")) for p in sorted(out.iterdir())}
+    files = {p.name: p.read_text(encoding="utf-8") for p in sorted(out.iterdir())}
+    return {name: json.loads(text) if name.endswith(".json") else text for name, text in files.items()}
 
 
 def test_flow_dry_run_on_bigquery_writes_exactly_the_duckdb_payloads(
