@@ -274,21 +274,37 @@ with_evidence as (
 
 ),
 
--- The p-value of the flag's own direction. A rise is either more tickets or a higher negative
--- share: two chances, so the smaller p-value is doubled (Bonferroni). STABLE is tested like a rise,
--- the direction a missed alarm would have.
+-- Which way the seed rule saw the category rise: by volume, by negative share, or both.
+flag_directions as (
+
+    select
+        *,
+        (severity = 'CRITICAL' and is_critical_increase)
+        or (severity = 'MONITOR' and is_monitor_increase) as is_rising_by_volume,
+        (severity = 'CRITICAL' and is_critical_neg_ratio_rise)
+        or (severity = 'MONITOR' and is_monitor_neg_ratio_rise) as is_rising_by_share
+    from with_evidence
+
+),
+
+-- The p-value of the flag's own direction: a fall for IMPROVED; for CRITICAL/MONITOR the rise the
+-- rule saw (more tickets, a higher negative share). When both rose, or for STABLE (tested like a
+-- rise, the direction a missed alarm would have), there are two chances: the smaller p-value is
+-- doubled (Bonferroni).
 flag_p_values as (
 
     select
         *,
         case
             when severity = 'IMPROVED' then p_value_decrease
+            when is_rising_by_volume and not is_rising_by_share then p_value_increase
+            when is_rising_by_share and not is_rising_by_volume then p_value_negative_rise
             when p_value_negative_rise is null then p_value_increase
             when p_value_increase is null then p_value_negative_rise
             when p_value_increase < p_value_negative_rise then least(2.0 * p_value_increase, 1.0)
             else least(2.0 * p_value_negative_rise, 1.0)
         end as flag_p_value
-    from with_evidence
+    from flag_directions
 
 ),
 
