@@ -123,14 +123,15 @@ def weekly_history_rows(
     weekly_counts: dict[tuple[str, str, str], list[int]], last_week: str
 ) -> list[dict[str, Any]]:
     """Tickets for consecutive KST weeks ending with the week of `last_week` (a Monday), each
-    category's counts oldest first; every tenth ticket of a week is negative."""
+    category's counts oldest first, spread over the week; every tenth ticket is negative."""
     last_monday = datetime.fromisoformat(last_week)
     rows = []
     for category, counts in weekly_counts.items():
         for weeks_back, count in enumerate(reversed(counts)):
             monday = last_monday - timedelta(weeks=weeks_back)
             for number in range(count):
-                created = monday + timedelta(hours=9, minutes=number)
+                # Spread over the week, so the data reaches its end (the coverage check).
+                created = monday + timedelta(minutes=(number + 1) * 7 * 24 * 60 // (count + 1))
                 emotion = "부정" if number % 10 == 0 else "중립"
                 rows.append(
                     ticket(
