@@ -14,7 +14,7 @@ from rich.table import Table
 
 from flows.backtest import BacktestWeek
 from flows.errors import VocError
-from flows.formatting import neg_ratio_text, ticket_change_text
+from flows.formatting import evidence_line, neg_ratio_text, ticket_change_text
 from flows.report import WeeklyReport, check_coverage
 from flows.settings import VocSettings
 from flows.weeks import resolve_report_week, week_range_text
@@ -221,6 +221,7 @@ def comparison_table(report: WeeklyReport) -> Table:
     table.add_column("category")
     table.add_column("VOC 수 (기준주 → 비교주)")
     table.add_column("부정비율")
+    table.add_column("근거 (최근 8주 · 판정)")
     for change in report.categories:
         style = SEVERITY_STYLES[change.severity]
         table.add_row(
@@ -228,6 +229,7 @@ def comparison_table(report: WeeklyReport) -> Table:
             change.category_label,
             ticket_change_text(change),
             neg_ratio_text(change),
+            evidence_line(change),
             style=None,
         )
     return table
