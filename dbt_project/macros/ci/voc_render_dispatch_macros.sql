@@ -8,6 +8,8 @@
         'voc_unnest_keywords': 'select keyword from tickets ' ~ voc_unnest_keywords('tickets.keywords'),
         'voc_register_source': voc_register_source() | trim,
         'voc_week_partition': voc_week_partition('report_week_start'),
+        'voc_type_double': 'select ' ~ voc_normal_upper_tail(voc_count_increase_z('t.x', 't.mu', 't.phi'))
+            ~ ' as p_value, ' ~ voc_proportion_rise_z('t.k', 't.n', 't.k0', 't.n0') ~ ' as z from t',
     } -%}
     {{ print(tojson(rendered)) }}
 {% endmacro %}
