@@ -21,6 +21,12 @@ DEFAULT_THRESHOLDS = Thresholds(
 )
 
 
+def levels(label: str) -> dict[str, str]:
+    """The three category levels of a label made here ('a / b / c'; a bare name is its first level)."""
+    parts = (label.split(" / ", 2) + ["", ""])[:3]
+    return {"category_label": label, "category1": parts[0], "category2": parts[1], "category3": parts[2]}
+
+
 def change(
     label: str,
     prev: int,
@@ -34,7 +40,7 @@ def change(
     evidence columns (baseline_weekly_tickets, q_value, is_significant, ...)."""
     both = prev > 0 and last > 0
     return CategoryChange(
-        category_label=label,
+        **levels(label),
         prev_tickets=prev,
         last_tickets=last,
         prev_negative_tickets=prev_neg,
@@ -53,7 +59,7 @@ def change(
 
 def sample(label: str, role: str, rank: int, title: str, detail: str, emotion: str = "부정") -> Sample:
     return Sample(
-        category_label=label,
+        **levels(label),
         week_role=role,  # type: ignore[arg-type]
         sample_rank=rank,
         ticket_id=f"{role}-{rank}",
@@ -68,7 +74,7 @@ def sample(label: str, role: str, rank: int, title: str, detail: str, emotion: s
 
 def keyword(label: str, word: str, prev: int, last: int, rank: int) -> KeywordChange:
     return KeywordChange(
-        category_label=label,
+        **levels(label),
         keyword=word,
         prev_tickets=prev,
         last_tickets=last,

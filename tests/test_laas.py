@@ -364,8 +364,8 @@ def test_prompts_from_real_marts_carry_each_weeks_masked_samples_under_its_label
     assert "[이메일]" in reported and "[전화번호]" in reported and "[주민번호]" in reported
     assert "[이메일]" not in baseline
     numbered = re.compile(r"^\d+\. ", re.MULTILINE)
-    assert len(numbered.findall(reported)) == len(edge_report.samples_of(login.category_label, "reported"))
-    assert len(numbered.findall(baseline)) == len(edge_report.samples_of(login.category_label, "baseline"))
+    assert len(numbered.findall(reported)) == len(edge_report.samples_of(login.category, "reported"))
+    assert len(numbered.findall(baseline)) == len(edge_report.samples_of(login.category, "baseline"))
     for change_ in edge_report.follow_ups:
         text = build_prompt(edge_report, change_)
         assert not any(value in text for value in PII)
@@ -377,9 +377,7 @@ def test_each_category_gets_its_own_weeks_samples(edge_report: WeeklyReport) -> 
     prompt = build_prompt(edge_report, cancel)
     assert "[이메일]" not in data_block(prompt)  # the PII ticket is a login ticket
     reported = section(prompt, "### 비교주", "### 기준주")
-    assert reported.count("[부정]") == sum(
-        s.is_negative for s in edge_report.samples_of(label(CANCEL), "reported")
-    )
+    assert reported.count("[부정]") == sum(s.is_negative for s in edge_report.samples_of(CANCEL, "reported"))
 
 
 PERSONAL = [case for case in CORPUS if case.text != case.masked]

@@ -1,20 +1,7 @@
 {#- Portable statistics for the evidence columns. BigQuery has no statistical CDFs, so every p-value
     is a closed-form numeric approximation built from exp, ln, sqrt and power, which both adapters
     have. Each macro takes column names (or simple expressions) and is pinned against known values by
-    the data test `assert_statistics_macros_match_known_values`. -#}
-
-{% macro voc_type_double() -%}
-    {#- A 64-bit float: p-values go down to 1e-300 and DuckDB's `float` is 32-bit. -#}
-    {{ return(adapter.dispatch('voc_type_double', 'voc_weekly')()) }}
-{%- endmacro %}
-
-{% macro default__voc_type_double() -%}
-    double
-{%- endmacro %}
-
-{% macro bigquery__voc_type_double() -%}
-    float64
-{%- endmacro %}
+    the data test `assert_statistics_macros_match_known_values`. voc_type_double is in voc_types.sql. -#}
 
 {% macro voc_as_double(expression) -%}
     {#- An expression cast to a 64-bit float (DuckDB would otherwise keep literals as DECIMAL). -#}

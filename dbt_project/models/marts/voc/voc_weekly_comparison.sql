@@ -1,10 +1,8 @@
 -- One row per category present in the reported week (비교주) or its baseline (기준주), per reported
 -- week: both weeks' counts, the change, the severity (SPEC §4) and its evidence against the
 -- multi-week baseline (p-values, a Benjamini–Hochberg q-value, significance, the streak).
-{{ config(
-    unique_key='report_week_start',
-    partition_by=voc_week_partition('report_week_start'),
-) }}
+-- Incremental: a run replaces its reported weeks (comparison_weeks, 1 unless backtesting) whole.
+{{ config(**voc_replace_weeks('report_week_start', voc_first_report_week(), voc_report_week())) }}
 
 {%- set baseline_weeks = [var('baseline_weeks') | int, 1] | max %}
 {%- set history_weeks = voc_history_weeks() %}
@@ -151,22 +149,22 @@ measured as (
         *,
         case
             when prev_tickets > 0
-                then 100 * cast(last_tickets - prev_tickets as {{ dbt.type_float() }}) / prev_tickets
+                then 100 * cast(last_tickets - prev_tickets as {{ voc_type_double() }}) / prev_tickets
         end as pct_change,
         case
             when prev_tickets > 0
-                then cast(prev_negative_tickets as {{ dbt.type_float() }}) / prev_tickets
+                then cast(prev_negative_tickets as {{ voc_type_double() }}) / prev_tickets
         end as prev_neg_ratio,
         case
             when last_tickets > 0
-                then cast(last_negative_tickets as {{ dbt.type_float() }}) / last_tickets
+                then cast(last_negative_tickets as {{ voc_type_double() }}) / last_tickets
         end as last_neg_ratio,
         -- From the integer numerator, so exactly +20%p shows as 20.0, not 19.999999999999996.
         case
             when prev_tickets > 0 and last_tickets > 0
                 then 100 * cast(
                     last_negative_tickets * prev_tickets - prev_negative_tickets * last_tickets
-                    as {{ dbt.type_float() }}
+                    as {{ voc_type_double() }}
                 ) / (prev_tickets * last_tickets)
         end as neg_ratio_delta_pp
     from classified
