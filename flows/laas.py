@@ -22,6 +22,7 @@ from tenacity import (
     RetryCallState,
     retry_if_exception,
     stop_after_attempt,
+    stop_before_delay,
     wait_exponential_jitter,
 )
 from tenacity.wait import wait_base
@@ -114,6 +115,7 @@ class LaasClient:
         self._api_key = api_key
         self._timeout = settings.llm_timeout_seconds
         self._max_attempts = settings.llm_max_attempts
+        self._max_wait = settings.max_retry_wait_seconds
         self._backoff = backoff
         # Held per attempt, not per category: a call sleeping before its retry leaves its slot free.
         self._slots = slots or asyncio.Semaphore(settings.llm_concurrency)
@@ -121,14 +123,23 @@ class LaasClient:
     async def complete(self, prompt: str, *, label: str = "") -> str:
         """The model's answer to `prompt` as text; raises LaasError once retrying cannot help."""
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._max_attempts),
+            # The next wait must not take the call past VOC_MAX_RETRY_WAIT_SECONDS (Retry-After included).
+            stop=stop_after_attempt(self._max_attempts) | stop_before_delay(self._max_wait),
             wait=WaitRetryAfter(self._backoff),
             retry=retry_if_exception(lambda exc: isinstance(exc, LaasError) and exc.retryable),
             before_sleep=lambda state: _log_retry(state, label, self._max_attempts),
-            reraise=True,
+            retry_error_callback=self._give_up,
         )
         answer: str = await retrying(self._attempt, prompt)
         return answer
+
+    def _give_up(self, state: RetryCallState) -> str:
+        """The last failure once retrying stopped, saying so when the wait cap stopped it."""
+        error = state.outcome.exception() if state.outcome else None
+        reason = error.reason if isinstance(error, LaasError) else type(error).__name__
+        if state.attempt_number < self._max_attempts:
+            reason += f", still failing after {self._max_wait:g} s (VOC_MAX_RETRY_WAIT_SECONDS)"
+        raise LaasError(reason)
 
     async def _attempt(self, prompt: str) -> str:
         body = {"hash": self._preset_hash, "messages": [{"role": "user", "content": prompt}]}
@@ -145,6 +156,10 @@ class LaasClient:
                     response = await self._http.post(self._url, content=content, headers=headers)
             except (TimeoutError, httpx.TimeoutException):
                 raise LaasError("timeout", retryable=True) from None
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL):
+                raise LaasError("LAAS_BASE_URL is not an http(s) URL") from None
+            except httpx.ConnectError:  # refused, DNS, TLS: the address is wrong or the service down
+                raise LaasError("cannot connect, check LAAS_BASE_URL", retryable=True) from None
             except httpx.TransportError:
                 raise LaasError("connection error", retryable=True) from None
             except httpx.HTTPError:

@@ -151,11 +151,36 @@ def test_exhausted_retries_report_the_last_status(tmp_path: Path, server: LaasSe
     assert len(server.requests) == 3
 
 
-def test_an_unreachable_service_is_retried_then_reported(tmp_path: Path) -> None:
+def test_regression_an_unreachable_service_is_retried_then_reported_naming_the_url_setting(
+    tmp_path: Path,
+) -> None:
     gone = LaasServer().start()
     gone.stop()  # nothing listens on its port any more
     [follow_up] = run(flagged(1), laas_settings(tmp_path, gone))
-    assert follow_up.body == ":warning: 후속 분석을 생성하지 못했습니다 (사유: connection error)"
+    assert (
+        follow_up.body
+        == ":warning: 후속 분석을 생성하지 못했습니다 (사유: cannot connect, check LAAS_BASE_URL)"
+    )
+
+
+@pytest.mark.parametrize("url", ["http://laas.invalid", "ftp://127.0.0.1:9"], ids=["dns-failure", "not-http"])
+def test_a_base_url_that_cannot_work_is_a_one_line_reason_naming_it(tmp_path: Path, url: str) -> None:
+    settings = make_settings(tmp_path, None, LAAS_API_KEY=API_KEY, LAAS_BASE_URL=url)
+    [follow_up] = run(flagged(1), settings)
+    assert follow_up.origin == "failed" and "LAAS_BASE_URL" in follow_up.body and "\n" not in follow_up.body
+
+
+def test_regression_retry_after_100000_is_not_waited_for_and_the_reason_names_the_cap(
+    tmp_path: Path, server: LaasServer
+) -> None:
+    server.plan("cat-01", laas_server.rate_limited(retry_after=100000))
+    settings = laas_settings(tmp_path, server, VOC_MAX_RETRY_WAIT_SECONDS=3)
+    [follow_up] = run(flagged(1), settings)  # the 5 s wait Retry-After asks for (capped) is beyond 3 s
+    assert follow_up.body == (
+        ":warning: 후속 분석을 생성하지 못했습니다 (사유: HTTP 429, still failing after 3 s "
+        "(VOC_MAX_RETRY_WAIT_SECONDS))"
+    )
+    assert len(server.requests) == 1
 
 
 @pytest.mark.parametrize("status", [400, 404, 422])
