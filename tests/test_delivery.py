@@ -217,3 +217,16 @@ def test_every_message_carries_its_full_ledger_key_as_slack_metadata(
         }
         for key in ("summary", "reply-a-1", "reply-b-1")
     ]
+
+
+def test_a_run_waiting_for_another_delivery_to_the_channel_gives_up_in_one_line(prefect_server: None) -> None:
+    from flows.delivery import channel_lock
+    from flows.errors import VocError
+
+    with channel_lock("C0LOCKED", timeout=5):
+        with pytest.raises(VocError, match="^another run is delivering to Slack channel C0LOCKED") as error:
+            with channel_lock("C0LOCKED", timeout=1):
+                pytest.fail("two deliveries to one channel at once")
+    assert "VOC_DELIVERY_LOCK_TIMEOUT_SECONDS" in str(error.value)
+    with channel_lock("C0LOCKED", timeout=5):  # released: the next delivery goes ahead
+        pass
