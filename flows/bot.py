@@ -23,6 +23,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from http.client import HTTPException
 from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any, cast
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -239,6 +240,8 @@ def _reply(client: WebClient, channel: str, thread_ts: str, text: str) -> None:
         client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
     except SlackApiError as exc:  # the bot keeps serving other mentions; the reason goes to its log
         logger.warning("Could not reply in %s/%s: %s", channel, thread_ts, exc.response.get("error"))
+    except (SlackClientError, OSError, HTTPException) as exc:  # unreachable, timed out, dropped
+        logger.warning("Could not reply in %s/%s: %s", channel, thread_ts, _one_line(exc))
 
 
 def _one_line(error: Exception) -> str:
@@ -294,7 +297,9 @@ def bot_identity(client: WebClient) -> str:
         hint = FATAL_SLACK_ERRORS.get(error, "Slack refused the bot token ({error})")
         raise VocError(hint.format(channel="", error=error)) from None
     except (SlackClientError, OSError) as exc:
-        raise VocError(f"cannot reach the Slack API at {client.base_url}: {_one_line(exc)}") from None
+        raise VocError(
+            f"cannot reach the Slack API at {client.base_url} ({_one_line(exc)}): check VOC_SLACK_API_URL"
+        ) from None
     return str(response.get("user") or response.get("user_id"))
 
 

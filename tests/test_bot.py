@@ -601,3 +601,17 @@ def test_regression_slacks_redelivery_of_a_mention_gets_no_second_ack_in_socket_
         handler.close()
     assert [m["text"] for m in slack_server.messages if m.get("thread_ts") == thread] == [ACK_TEXT]
     assert started == [date(2026, 11, 16)]
+
+
+def test_check_with_an_unreachable_slack_api_names_the_url_setting_in_one_line() -> None:
+    settings = VocSettings(
+        _env_file=None,
+        SLACK_BOT_TOKEN=VALID_TOKEN,
+        SLACK_SIGNING_SECRET=SECRET,
+        VOC_SLACK_CHANNEL=CHANNEL,
+        VOC_SLACK_API_URL="http://127.0.0.1:9/api/",  # nothing listens on the discard port
+    )
+    unreachable = r"^cannot reach the Slack API at http://127\.0\.0\.1:9/api/ "
+    with pytest.raises(VocError, match=unreachable) as error:
+        check_bot(settings, http=True)
+    assert str(error.value).endswith("check VOC_SLACK_API_URL") and "\n" not in str(error.value)
