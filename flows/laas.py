@@ -7,11 +7,10 @@ show in Slack: never a response body, a stack trace or the API key.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import json
 import logging
 import math
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
@@ -300,11 +299,20 @@ def write_laas_follow_ups_sync(
         asyncio.get_running_loop()
     except RuntimeError:  # the usual case, a sync Prefect task included: no loop in this thread
         return asyncio.run(coroutine)
-    # A loop already runs here, so asyncio.run would refuse: run ours in a fresh thread, keeping the
-    # context (Prefect's run context, for its logger).
-    context = contextvars.copy_context()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="laas") as pool:
-        return pool.submit(context.run, asyncio.run, coroutine).result()
+    # A loop already runs here, so asyncio.run would refuse: run ours in a daemon thread. The task
+    # is created here, so it keeps this thread's context (Prefect's run context, for its logger).
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(coroutine)
+    thread = threading.Thread(target=loop.run_until_complete, args=(task,), name="laas", daemon=True)
+    thread.start()
+    try:
+        thread.join()
+    except BaseException:
+        # Ctrl-C or SIGTERM while calls may be sleeping out a Retry-After: cancel them, don't wait.
+        loop.call_soon_threadsafe(task.cancel)
+        raise
+    loop.close()
+    return task.result()
 
 
 def _logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
+import signal
+import threading
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -247,6 +251,34 @@ def test_the_sync_wrapper_works_where_an_event_loop_is_already_running(
         return run(flagged(2), settings)
 
     assert [f.origin for f in asyncio.run(caller())] == ["laas", "laas"]
+
+
+def test_regression_an_interrupt_cancels_calls_sleeping_out_a_retry_after_instead_of_waiting(
+    tmp_path: Path, server: LaasServer
+) -> None:
+    server.plan("cat-01", laas_server.rate_limited(retry_after=3), answer_after := Reply())
+    settings = laas_settings(tmp_path, server)
+    interrupted = threading.Event()
+
+    def interrupt_once_rate_limited() -> None:
+        while not server.requests:
+            time.sleep(0.01)
+        time.sleep(0.2)  # into the 3-second wait
+        interrupted.set()
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C; Prefect turns SIGTERM into an exception too
+
+    async def caller() -> list[FollowUp]:  # a running loop: the follow-ups run in another thread
+        return write_laas_follow_ups_sync(flagged(1), flagged(1).follow_ups, settings)
+
+    threading.Thread(target=interrupt_once_rate_limited, daemon=True).start()
+    loop = asyncio.new_event_loop()  # not asyncio.run, whose Ctrl-C handler would only cancel
+    with pytest.raises(KeyboardInterrupt):
+        loop.run_until_complete(caller())
+    loop.close()
+    assert interrupted.is_set()
+    time.sleep(4)  # past the Retry-After: a call still alive would have asked again by now
+    assert [request.status for request in server.requests] == [429]
+    assert answer_after.status == 200
 
 
 def test_the_async_api_runs_in_the_callers_loop(tmp_path: Path, server: LaasServer) -> None:
