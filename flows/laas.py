@@ -7,6 +7,7 @@ show in Slack: never a response body, a stack trace or the API key.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import math
@@ -303,7 +304,7 @@ def write_laas_follow_ups_sync(
     # is created here, so it keeps this thread's context (Prefect's run context, for its logger).
     loop = asyncio.new_event_loop()
     task = loop.create_task(coroutine)
-    thread = threading.Thread(target=loop.run_until_complete, args=(task,), name="laas", daemon=True)
+    thread = threading.Thread(target=_run_to_end, args=(loop, task), name="laas", daemon=True)
     thread.start()
     try:
         thread.join()
@@ -313,6 +314,12 @@ def write_laas_follow_ups_sync(
         raise
     loop.close()
     return task.result()
+
+
+def _run_to_end(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:
+    """Run `task` on `loop`; its outcome (a result, an error, a cancellation) is read from the task."""
+    with contextlib.suppress(Exception, asyncio.CancelledError):
+        loop.run_until_complete(task)
 
 
 def _logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:

@@ -332,9 +332,9 @@ def test_regression_sigterm_stops_a_run_waiting_out_a_long_retry_after_without_a
         "VOC_SLACK_CHANNEL": CHANNEL,
         "SLACK_BOT_TOKEN": VALID_TOKEN,
         "VOC_MAX_RETRY_WAIT_SECONDS": "1000000",  # so the run really waits out Retry-After
-        "PREFECT_API_URL": str(PREFECT_API_URL.value()),
         "PREFECT_LOCAL_STORAGE_PATH": str(tmp_path / "prefect-storage"),
     }
+    env["PREFECT_API_URL"] = str(PREFECT_API_URL.value())
     command = [str(Path(sys.executable).parent / "voc-weekly"), "run", "--week", REPORT_WEEK.isoformat()]
     process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -350,5 +350,5 @@ def test_regression_sigterm_stops_a_run_waiting_out_a_long_retry_after_without_a
         process.kill()
         slack.stop()
     assert process.returncode != 0
-    assert "Traceback" not in stderr.decode("utf-8", "replace")
+    assert "Traceback" not in stderr.decode("utf-8", "replace"), stderr.decode("utf-8", "replace")
     assert slack.messages == []
