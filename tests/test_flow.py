@@ -6,6 +6,7 @@ few times in a module fixture and the tests below assert on what it left behind.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import signal
@@ -308,8 +309,10 @@ def test_regression_two_runs_started_together_post_one_report(
     prefect_server: None, edge_export: Path, tmp_path: Path
 ) -> None:
     with scenario(tmp_path, edge_export) as slack:
+        # Each thread gets this context: the scenario's Prefect settings (its result storage) live there.
+        contexts = [contextvars.copy_context() for _ in range(2)]
         with ThreadPoolExecutor(max_workers=2) as pool:
-            states = list(pool.map(lambda _: run(), range(2)))
+            states = list(pool.map(lambda context: context.run(run), contexts))
         messages = list(slack.messages)
     assert all(state.is_completed() for state in states), [state.message for state in states]
     summary, *replies = messages  # one summary, each reply once, all in its thread
