@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -13,7 +14,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, Failed, State
 
-from flows.delivery import DeliveryLedger, post_report, slack_client, slack_token
+from flows.delivery import DeliveryLedger, channel_lock, post_report, slack_client, slack_token
 from flows.errors import SlackDeliveryError, VocError, hide_user_error_tracebacks
 from flows.followups import FollowUp, builtin_follow_up
 from flows.laas import Analyst, choose_analyst, write_laas_follow_ups_sync
@@ -98,8 +99,9 @@ def deliver(
     token = slack_token(settings)
     if token is None:
         raise VocError("no Slack token: set SLACK_BOT_TOKEN or VOC_SLACK_CREDENTIALS_BLOCK")
-    client = slack_client(token, settings.slack_api_url)
-    return post_report(client, ledger, messages, channel, thread_ts, force)
+    max_wait = settings.max_retry_wait_seconds
+    client = slack_client(token, settings.slack_api_url, max_wait=max_wait)
+    return post_report(client, ledger, messages, channel, thread_ts, force, max_wait=max_wait)
 
 
 def report_messages(
@@ -250,7 +252,26 @@ def _run(
     ledger = None if dry_run else DeliveryLedger(outcome.channel, thread_ts, week)
     if ledger is None:  # a folder with someone else's files is refused before any work
         check_out_folder(*dry_run_folder(settings, week, out_dir))
+    # One delivery per channel at a time, from reading the ledger to recording the report complete.
+    lock = (
+        nullcontext()
+        if ledger is None
+        else channel_lock(outcome.channel, settings.delivery_lock_timeout_seconds)
+    )
+    with lock:
+        return _report_once(settings, outcome, ledger, llm, thread_ts, out_dir, force)
 
+
+def _report_once(
+    settings: VocSettings,
+    outcome: Outcome,
+    ledger: DeliveryLedger | None,
+    llm: LlmChoice,
+    thread_ts: str | None,
+    out_dir: str | None,
+    force: bool,
+) -> Outcome:
+    """The report, unless the ledger says it is in Slack already; a failure is said in the channel."""
     # A week already delivered to this channel (and thread) costs nothing to rerun: no dbt, no LLM.
     if ledger is not None and not force and (delivered := ledger.get(COMPLETE_KEY)) is not None:
         publish_table(delivered)
