@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -13,10 +14,11 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, Failed, State
 
-from flows.delivery import DeliveryLedger, post_report, slack_client, slack_token
-from flows.errors import SlackDeliveryError, VocError
+from flows.delivery import DeliveryLedger, channel_lock, post_report, slack_client, slack_token
+from flows.errors import SlackDeliveryError, VocError, hide_user_error_tracebacks
 from flows.followups import FollowUp, builtin_follow_up
 from flows.laas import Analyst, choose_analyst, write_laas_follow_ups_sync
+from flows.out_folder import check_out_folder, replace_files
 from flows.report import CategoryChange, WeeklyReport, check_coverage, future_dated_note
 from flows.settings import VocSettings
 from flows.slack_messages import (
@@ -114,8 +116,9 @@ def deliver(
     token = slack_token(settings)
     if token is None:
         raise VocError("no Slack token: set SLACK_BOT_TOKEN or VOC_SLACK_CREDENTIALS_BLOCK")
-    client = slack_client(token, settings.slack_api_url)
-    return post_report(client, ledger, messages, channel, thread_ts, force)
+    max_wait = settings.max_retry_wait_seconds
+    client = slack_client(token, settings.slack_api_url, max_wait=max_wait)
+    return post_report(client, ledger, messages, channel, thread_ts, force, max_wait=max_wait)
 
 
 def report_messages(
@@ -136,20 +139,27 @@ def write_dry_run(
     channel: str,
     thread_ts: str | None,
     summary: dict[str, Any],
+    is_default: bool = False,
 ) -> None:
     """One JSON file per message (exactly the chat.postMessage arguments) plus report.json."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in [*out_dir.glob("[0-9][0-9]-*.json"), out_dir / "report.json"]:
-        stale.unlink(missing_ok=True)  # a previous run's messages must not mix with this one's
     reply_thread = thread_ts or SUMMARY_TS_PLACEHOLDER
-    for number, message in enumerate(messages, start=1):
-        args = message.post_args(channel, thread_ts if number == 1 else reply_thread)
-        path = out_dir / f"{number:02d}-{message.key}.json"
-        path.write_text(json.dumps(args, ensure_ascii=False, indent=2), encoding="utf-8")
-    (out_dir / "report.json").write_text(
-        json.dumps(summary, ensure_ascii=False, indent=2),
-        encoding="utf-8",
-    )
+    files = {
+        f"{number:02d}-{message.key}.json": json.dumps(
+            message.post_args(channel, thread_ts if number == 1 else reply_thread),
+            ensure_ascii=False,
+            indent=2,
+        )
+        for number, message in enumerate(messages, start=1)
+    }
+    files["report.json"] = json.dumps(summary, ensure_ascii=False, indent=2)
+    replace_files(out_dir, files, is_default)
+
+
+def dry_run_folder(settings: VocSettings, week: date, out_dir: str | None) -> tuple[Path, bool]:
+    """Where a dry run writes (--out, or the default `<VOC_HOME>/out/<week>/`), and if it is the default."""
+    if out_dir:
+        return Path(out_dir), False
+    return settings.home / "out" / week.isoformat(), True
 
 
 def warn_about_unused_rows(report: WeeklyReport) -> None:
@@ -217,7 +227,7 @@ def publish_preview(outcome: Outcome) -> None:
 
 @flow(name="voc-weekly-report")
 def voc_weekly_report(
-    week_start: date | None = None,
+    week_start: date | str | None = None,
     channel: str | None = None,
     dry_run: bool = False,
     force: bool = False,
@@ -226,9 +236,10 @@ def voc_weekly_report(
     llm: LlmChoice = "auto",
 ) -> State[Any]:
     """Build the week's VOC marts with dbt and post the Slack summary plus one reply per flagged category."""
+    hide_user_error_tracebacks()
     logger = get_run_logger()
-    settings = VocSettings()
     try:
+        settings = VocSettings()
         outcome = _run(settings, week_start, channel, dry_run, force, thread_ts, out_dir, llm)
     except VocError as exc:
         logger.error(str(exc))
@@ -239,7 +250,7 @@ def voc_weekly_report(
 
 def _run(
     settings: VocSettings,
-    week_start: date | None,
+    week_start: date | str | None,
     channel: str | None,
     dry_run: bool,
     force: bool,
@@ -256,9 +267,29 @@ def _run(
     if not dry_run and not target_channel:
         raise VocError("no Slack channel: pass --channel (flow parameter channel) or set VOC_SLACK_CHANNEL")
     outcome = Outcome(week=week, channel=target_channel or "(no channel)", dry_run=dry_run)
-    analyst = choose_analyst(settings, llm)  # `--llm laas` without a key fails before any work
     ledger = None if dry_run else DeliveryLedger(outcome.channel, thread_ts, week)
+    if ledger is None:  # a folder with someone else's files is refused before any work
+        check_out_folder(*dry_run_folder(settings, week, out_dir))
+    # One delivery per channel at a time, from reading the ledger to recording the report complete.
+    lock = (
+        nullcontext()
+        if ledger is None
+        else channel_lock(outcome.channel, settings.delivery_lock_timeout_seconds)
+    )
+    with lock:
+        return _report_once(settings, outcome, ledger, llm, thread_ts, out_dir, force)
 
+
+def _report_once(
+    settings: VocSettings,
+    outcome: Outcome,
+    ledger: DeliveryLedger | None,
+    llm: LlmChoice,
+    thread_ts: str | None,
+    out_dir: str | None,
+    force: bool,
+) -> Outcome:
+    """The report, unless the ledger says it is in Slack already; a failure is said in the channel."""
     # A week already delivered to this channel (and thread) costs nothing to rerun: no dbt, no LLM.
     if ledger is not None and not force and (delivered := ledger.get(COMPLETE_KEY)) is not None:
         publish_table(delivered)
@@ -267,12 +298,13 @@ def _run(
         return outcome
 
     try:
+        analyst = choose_analyst(settings, llm)  # `--llm laas` without a key fails before any work
         return _build_and_deliver(settings, outcome, ledger, analyst, thread_ts, out_dir, force)
     except SlackDeliveryError:
         raise  # Slack itself refused: a notice would be refused too
     except VocError as exc:
-        if ledger is not None:  # whoever waits in the channel (or the mention's thread) hears why
-            deliver(settings, [failure_notice(str(exc))], ledger, outcome.channel, thread_ts, False)
+        if ledger is not None:  # whoever waits in the channel (or the mention's thread) hears why, in Korean
+            deliver(settings, [failure_notice(exc.slack_text)], ledger, outcome.channel, thread_ts, False)
         raise
 
 
@@ -313,8 +345,8 @@ def _build_and_deliver(
         f"── {n:02d} {m.key} ──\n{preview(m)}" for n, m in enumerate(messages, start=1)
     )
     if ledger is None:
-        folder = Path(out_dir) if out_dir else settings.home / "out" / week.isoformat()
-        write_dry_run(folder, messages, outcome.channel, thread_ts, summary)
+        folder, is_default = dry_run_folder(settings, week, out_dir)
+        write_dry_run(folder, messages, outcome.channel, thread_ts, summary, is_default)
         outcome.out_dir = str(folder.resolve())
     else:
         outcome.posted, skipped = deliver(settings, messages, ledger, outcome.channel, thread_ts, force)
