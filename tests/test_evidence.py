@@ -189,5 +189,6 @@ def test_backtest_prints_flags_per_week_and_writes_csv_and_chart(
 
 def test_backtest_refuses_bad_vars_in_one_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["backtest", "--vars", "{not json"], env={"VOC_HOME": str(tmp_path)})
-    assert result.exit_code != 0
-    assert "--vars is not valid JSON" in str(result.exception or result.output)
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "--vars is not valid JSON" in lines[0], result.output
