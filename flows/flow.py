@@ -37,6 +37,23 @@ SUMMARY_TS_PLACEHOLDER = "<ts of the summary message>"
 COMPLETE_KEY = "complete"  # ledger entry of a fully delivered report: its table of categories
 ALREADY_POSTED = "the report was already in Slack: nothing posted (pass force to post it again)"
 LlmChoice = Literal["auto", "laas", "builtin"]
+# The evidence columns of voc_weekly_comparison that report.json carries next to the figures.
+EVIDENCE_FIELDS = (
+    "baseline_weeks_used",
+    "baseline_weekly_tickets",
+    "baseline_mean_tickets",
+    "baseline_neg_ratio",
+    "baseline_dispersion",
+    "expected_tickets_low",
+    "expected_tickets_high",
+    "p_value_increase",
+    "p_value_decrease",
+    "p_value_negative_rise",
+    "q_value",
+    "is_significant",
+    "flagged_weeks_in_a_row",
+    "previous_severity",
+)
 
 
 @dataclass
@@ -182,6 +199,7 @@ def report_summary(report: WeeklyReport) -> dict[str, Any]:
                     "last_neg_ratio",
                     "neg_ratio_delta_pp",
                     "severity",
+                    *EVIDENCE_FIELDS,
                 }
             )
             for change in report.categories
@@ -312,12 +330,14 @@ def _build_and_deliver(
         return outcome
 
     # Only categories whose reply is not in Slack yet are analysed: a rerun costs no LLM calls.
+    # VOC_FOLLOW_UPS=significant leaves flags within normal variation without a reply.
+    wanted = report.follow_ups_for(settings.follow_ups)
     pending = [
         change
-        for change in report.follow_ups
+        for change in wanted
         if ledger is None or force or ledger.posted_ts(reply_key(change.category)) is None
     ]
-    outcome.already_posted = len(report.follow_ups) - len(pending)
+    outcome.already_posted = len(wanted) - len(pending)
     follow_ups = write_follow_ups(settings, report, pending, analyst)
     outcome.follow_up_failures = sum(f.origin == "failed" for f in follow_ups)
     messages = report_messages(settings, report, follow_ups)
