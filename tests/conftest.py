@@ -58,6 +58,8 @@ def _no_ambient_config(monkeypatch: pytest.MonkeyPatch) -> None:
         "VOC_BQ_TOKEN",
         "BIGQUERY_EMULATOR_HOST",
         "GOOGLE_APPLICATION_CREDENTIALS",
+        "VOC_MAX_RETRY_WAIT_SECONDS",
+        "VOC_DELIVERY_LOCK_TIMEOUT_SECONDS",
     ):
         monkeypatch.delenv(name, raising=False)
 

@@ -93,9 +93,10 @@ def test_marts_are_partitioned_by_week_and_hold_the_report_week(
 def test_a_scheduled_run_reads_only_the_source_partitions_of_the_weeks_it_reports(
     scratch_build: Build,
 ) -> None:
-    # Only the staging views select from the source, each from 00:00 KST on the baseline Monday
-    # (15:00 UTC the Sunday before): never the older history.
-    baseline_start_utc = datetime.combine(REPORT_WEEK - timedelta(days=7), time()) - timedelta(hours=9)
+    # Only the staging views select from the source, each from 00:00 KST (15:00 UTC the Sunday
+    # before) on the first Monday of the multi-week baseline (var baseline_weeks, 8): never older.
+    first_baseline_week = REPORT_WEEK - timedelta(weeks=8)
+    baseline_start_utc = datetime.combine(first_baseline_week, time()) - timedelta(hours=9)
     views = ["stg_zendesk__voc_tickets", "stg_zendesk__voc_tickets_rejected"]
     assert sorted(scratch_build.source_scans) == views
     assert {scan.since for scan in scratch_build.source_scans.values()} == {baseline_start_utc}
