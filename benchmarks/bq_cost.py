@@ -50,7 +50,9 @@ def compile_staging(week: date, target: Path) -> tuple[list[SourceScan], dict[st
     """The source bounds of the staging views for `week` on the prod target, and the raw SQL of
     every model that reads them, by name."""
     os.environ.update({"VOC_BQ_AUTH_METHOD": "oauth-secrets", "VOC_BQ_TOKEN": "offline"})
-    settings = VocSettings(_env_file=None, VOC_DBT_TARGET="prod", VOC_BQ_PROJECT="cost", VOC_BQ_DATASET="voc")
+    settings = VocSettings(
+        _env_file=None, VOC_DBT_TARGET="prod", VOC_BQ_PROJECT="voc-cost-estimate", VOC_BQ_DATASET="voc"
+    )
     invoke_dbt(
         settings,
         [
