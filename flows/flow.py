@@ -17,7 +17,7 @@ from flows.delivery import DeliveryLedger, post_report, slack_client, slack_toke
 from flows.errors import SlackDeliveryError, VocError
 from flows.followups import FollowUp, builtin_follow_up
 from flows.laas import Analyst, choose_analyst, write_laas_follow_ups_sync
-from flows.report import CategoryChange, WeeklyReport, check_coverage
+from flows.report import CategoryChange, WeeklyReport, check_coverage, future_dated_note
 from flows.settings import VocSettings
 from flows.slack_messages import (
     SlackMessage,
@@ -135,6 +135,20 @@ def write_dry_run(
     )
 
 
+def warn_about_unused_rows(report: WeeklyReport) -> None:
+    """Say in the run log which source rows the report left out (the summary footer says it too)."""
+    coverage, logger = report.coverage, get_run_logger()
+    if coverage.rows_without_id:
+        logger.warning(
+            "%d source row(s) without an id left out of the counts (baseline week %d, reported week %d)",
+            coverage.rows_without_id,
+            coverage.baseline_rows_without_id,
+            coverage.report_rows_without_id,
+        )
+    if note := future_dated_note(coverage):
+        logger.warning("coverage judged on real tickets only%s", note)
+
+
 def report_summary(report: WeeklyReport) -> dict[str, Any]:
     """Every category of the week with both weeks' figures and its severity (report.json)."""
     return {
@@ -146,6 +160,9 @@ def report_summary(report: WeeklyReport) -> dict[str, Any]:
             change.model_dump(
                 include={
                     "category_label",
+                    "category1",  # the levels tell apart categories that share a label
+                    "category2",
+                    "category3",
                     "prev_tickets",
                     "last_tickets",
                     "prev_negative_tickets",
@@ -256,6 +273,7 @@ def _build_and_deliver(
     report = load_report(settings, relations, week)
     summary = report_summary(report)
     publish_table(summary)
+    warn_about_unused_rows(report)
     check_coverage(report)
     if is_quiet(report) and not settings.post_quiet_weeks:
         outcome.notes.append("quiet week: nothing posted (VOC_POST_QUIET_WEEKS=false)")
@@ -265,7 +283,7 @@ def _build_and_deliver(
     pending = [
         change
         for change in report.follow_ups
-        if ledger is None or force or ledger.posted_ts(reply_key(change.category_label)) is None
+        if ledger is None or force or ledger.posted_ts(reply_key(change.category)) is None
     ]
     outcome.already_posted = len(report.follow_ups) - len(pending)
     follow_ups = write_follow_ups(settings, report, pending, analyst)

@@ -34,7 +34,7 @@ def builtin_follow_up(report: WeeklyReport, change: CategoryChange) -> FollowUp:
     """A deterministic analysis from the marts: growing keywords and examples of both weeks."""
     # The reply's heading already names the category and its figures (build_follow_up_messages).
     lines = [BUILTIN_MARK]
-    growing = [kw for kw in report.keywords_of(change.category_label) if kw.ticket_change > 0]
+    growing = [kw for kw in report.keywords_of(change.category) if kw.ticket_change > 0]
     if growing:
         lines += ["", "*늘어난 키워드*"]
         lines += [
@@ -43,7 +43,7 @@ def builtin_follow_up(report: WeeklyReport, change: CategoryChange) -> FollowUp:
         ]
     lines += ["", "*대표 VOC 예시*"]
     for role, week in (("reported", report.report_week), ("baseline", report.baseline_week)):
-        samples = report.samples_of(change.category_label, role)[:EXAMPLES_PER_WEEK]
+        samples = report.samples_of(change.category, role)[:EXAMPLES_PER_WEEK]
         lines.append(f"{WEEK_LABELS[role]} ({week_range_text(week)}):")
         lines += [_example_line(sample) for sample in samples] or ["> (해당 주 VOC 없음)"]
     return FollowUp(category=change, body="\n".join(lines), origin="builtin")

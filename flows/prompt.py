@@ -11,7 +11,7 @@ from importlib.resources import files
 from string import Template
 
 from flows.formatting import neg_ratio_text, ticket_change_text
-from flows.report import CategoryChange, Sample, WeeklyReport
+from flows.report import CategoryChange, CategoryKey, Sample, WeeklyReport
 from flows.weeks import week_range_text
 
 TEMPLATE = "follow_up.md"
@@ -31,9 +31,8 @@ def prompt_template() -> Template:
 
 def build_prompt(report: WeeklyReport, change: CategoryChange) -> str:
     """The prompt for one CRITICAL/MONITOR category: its figures and both weeks' masked samples."""
-    label = change.category_label
     return prompt_template().substitute(
-        category=as_data(label),
+        category=as_data(change.category_label),
         severity=change.severity,
         baseline_week=week_range_text(report.baseline_week),
         report_week=week_range_text(report.report_week),
@@ -41,10 +40,10 @@ def build_prompt(report: WeeklyReport, change: CategoryChange) -> str:
         neg_ratio=neg_ratio_text(change),
         data_start=DATA_START,
         data_end=DATA_END,
-        keywords=_keyword_lines(report, label),
+        keywords=_keyword_lines(report, change.category),
         # 비교주 = the reported week, 기준주 = the week before (the original bot swapped these).
-        reported_samples=_sample_lines(report.samples_of(label, "reported")),
-        baseline_samples=_sample_lines(report.samples_of(label, "baseline")),
+        reported_samples=_sample_lines(report.samples_of(change.category, "reported")),
+        baseline_samples=_sample_lines(report.samples_of(change.category, "baseline")),
     )
 
 
@@ -54,8 +53,8 @@ def as_data(text: str) -> str:
     return " ".join(_FENCE_LIKE.sub(" ", text).split())
 
 
-def _keyword_lines(report: WeeklyReport, label: str) -> str:
-    growing = [kw for kw in report.keywords_of(label) if kw.ticket_change > 0][:TOP_KEYWORDS]
+def _keyword_lines(report: WeeklyReport, category: CategoryKey) -> str:
+    growing = [kw for kw in report.keywords_of(category) if kw.ticket_change > 0][:TOP_KEYWORDS]
     if not growing:
         return "(늘어난 키워드 없음)"
     return "\n".join(

@@ -14,16 +14,30 @@ Severity = Literal["CRITICAL", "MONITOR", "IMPROVED", "STABLE"]
 SEVERITIES: tuple[Severity, ...] = ("CRITICAL", "MONITOR", "IMPROVED", "STABLE")
 FOLLOW_UP_SEVERITIES: tuple[Severity, ...] = ("CRITICAL", "MONITOR")
 WEEK_LABELS = {"baseline": "기준주", "reported": "비교주"}
+# A category is its three classification levels: labels can collide ('A / B', 'C' and 'A', 'B / C').
+CategoryKey = tuple[str, str, str]
 
 
 class _Row(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
 
-class CategoryChange(_Row):
-    """One row of voc_weekly_comparison: a category's two weeks and its severity."""
+class _CategoryRow(_Row):
+    """A mart row about one category: its three levels are the key, the label is for display."""
 
     category_label: str
+    category1: str
+    category2: str
+    category3: str
+
+    @property
+    def category(self) -> CategoryKey:
+        return (self.category1, self.category2, self.category3)
+
+
+class CategoryChange(_CategoryRow):
+    """One row of voc_weekly_comparison: a category's two weeks and its severity."""
+
     prev_tickets: int
     last_tickets: int
     prev_negative_tickets: int
@@ -38,10 +52,9 @@ class CategoryChange(_Row):
     severity: Severity
 
 
-class Sample(_Row):
+class Sample(_CategoryRow):
     """One masked sample ticket of a flagged category (voc_weekly_samples)."""
 
-    category_label: str
     week_role: Literal["baseline", "reported"]
     sample_rank: int
     ticket_id: str
@@ -53,10 +66,9 @@ class Sample(_Row):
     keywords: str | None
 
 
-class KeywordChange(_Row):
+class KeywordChange(_CategoryRow):
     """How often a keyword appeared in a flagged category in both weeks (voc_weekly_keyword_changes)."""
 
-    category_label: str
     keyword: str
     prev_tickets: int
     last_tickets: int
@@ -86,8 +98,16 @@ class Coverage(_Row):
     baseline_tickets: int
     report_tickets: int
     first_ticket_at: datetime | None
-    last_ticket_at: datetime | None
+    last_ticket_at: datetime | None  # the newest ticket not dated after the dbt run started
     is_report_week_complete: bool
+    baseline_rows_without_id: int = 0  # source rows left out of every count
+    report_rows_without_id: int = 0
+    future_tickets: int = 0  # tickets dated after the run started: counted, never proof of coverage
+    last_future_ticket_at: datetime | None = None
+
+    @property
+    def rows_without_id(self) -> int:
+        return self.baseline_rows_without_id + self.report_rows_without_id
 
 
 class WeeklyReport(_Row):
@@ -120,17 +140,15 @@ class WeeklyReport(_Row):
         """The categories that get a thread reply: CRITICAL, then MONITOR."""
         return [c for severity in FOLLOW_UP_SEVERITIES for c in self.with_severity(severity)]
 
-    def samples_of(self, category_label: str, week_role: str) -> list[Sample]:
+    def samples_of(self, category: CategoryKey, week_role: str) -> list[Sample]:
         """A category's samples from one week ('baseline' or 'reported'), in sample order."""
         return [
-            sample
-            for sample in self.samples
-            if sample.category_label == category_label and sample.week_role == week_role
+            sample for sample in self.samples if sample.category == category and sample.week_role == week_role
         ]
 
-    def keywords_of(self, category_label: str) -> list[KeywordChange]:
+    def keywords_of(self, category: CategoryKey) -> list[KeywordChange]:
         """A category's keywords, the fastest growing first."""
-        return [kw for kw in self.keywords if kw.category_label == category_label]
+        return [kw for kw in self.keywords if kw.category == category]
 
 
 def check_coverage(report: WeeklyReport) -> None:
@@ -147,6 +165,16 @@ def check_coverage(report: WeeklyReport) -> None:
         last_text = "no data" if last is None else f"{kst_text(last)} KST"
         raise StaleSourceError(
             f"the source data ends at {last_text}, before the end of the reported week "
-            f"{week_range_text(report.report_week)} ({kst_text(week_end_utc(report.report_week))} KST): "
-            "no report sent; rerun when the data has been loaded"
+            f"{week_range_text(report.report_week)} ({kst_text(week_end_utc(report.report_week))} KST)"
+            f"{future_dated_note(coverage)}: no report sent; rerun when the data has been loaded"
         )
+
+
+def future_dated_note(coverage: Coverage) -> str:
+    """' (not counting N ticket(s) dated in the future, the latest …)', or '' when there are none."""
+    if not coverage.future_tickets or coverage.last_future_ticket_at is None:
+        return ""
+    return (
+        f" (not counting {coverage.future_tickets} ticket(s) dated after the run started, "
+        f"the latest {kst_text(coverage.last_future_ticket_at)} KST)"
+    )

@@ -6,6 +6,7 @@ Plain functions: no I/O, so every message can be checked without Slack or Prefec
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,8 +24,8 @@ from slack_sdk.models.blocks import (
 from flows import mrkdwn
 from flows.followups import FollowUp
 from flows.formatting import criteria_text, neg_ratio_text, ticket_change_text
-from flows.report import CategoryChange, Severity, WeeklyReport
-from flows.weeks import week_range_text
+from flows.report import CategoryChange, CategoryKey, Coverage, Severity, WeeklyReport
+from flows.weeks import kst_text, week_range_text
 
 # Slack's limits (https://api.slack.com/reference/block-kit/blocks)
 MAX_BLOCKS = 50
@@ -127,6 +128,7 @@ def build_summary(
         DividerBlock(),
         ContextBlock(elements=[_md(f"기준: {criteria_text(report.thresholds)}")]),
     ]
+    foot += [ContextBlock(elements=[_md(note)]) for note in data_notes(report.coverage)]
     if dashboard_url:
         foot.append(
             ActionsBlock(
@@ -146,6 +148,23 @@ def build_summary(
     return SlackMessage(key="summary", text=text, blocks=_to_dicts(head + body + foot))
 
 
+def data_notes(coverage: Coverage) -> list[str]:
+    """Korean footer lines for source rows the report could not use (nothing is dropped silently)."""
+    notes = []
+    if coverage.rows_without_id:
+        notes.append(
+            f":warning: ID가 없는 원본 행 {coverage.rows_without_id}건은 집계에서 제외했습니다 "
+            f"(기준주 {coverage.baseline_rows_without_id}건 · 비교주 {coverage.report_rows_without_id}건)."
+        )
+    if coverage.future_tickets and coverage.last_future_ticket_at is not None:
+        notes.append(
+            f":warning: 생성 시각이 실행 시각보다 늦은 티켓 {coverage.future_tickets}건"
+            f"(가장 늦은 것 {kst_text(coverage.last_future_ticket_at)} KST)은 "
+            "데이터 적재 확인에서 제외했습니다."
+        )
+    return notes
+
+
 def failure_notice(reason: str) -> SlackMessage:
     """The short message saying why this week's report is missing (once per distinct reason)."""
     text = f":warning: 주간 VOC 리포트를 보내지 않았습니다: {mrkdwn.escape(reason)}"
@@ -153,9 +172,11 @@ def failure_notice(reason: str) -> SlackMessage:
     return SlackMessage(key=f"notice-{digest}", text=text, blocks=_to_dicts([SectionBlock(text=_md(text))]))
 
 
-def reply_key(category_label: str, page: int = 1) -> str:
-    """The ledger key of a category's thread reply (labels are Korean with slashes: hash them)."""
-    digest = hashlib.sha256(category_label.encode("utf-8")).hexdigest()[:16]
+def reply_key(category: CategoryKey, page: int = 1) -> str:
+    """The ledger key of a category's thread reply, from its three levels (labels can collide)."""
+    # JSON keeps the levels apart: ('a / b', 'c') and ('a', 'b / c') give different keys.
+    levels = json.dumps(list(category), ensure_ascii=False)
+    digest = hashlib.sha256(levels.encode("utf-8")).hexdigest()[:16]
     return f"reply-{digest}-{page}"
 
 
@@ -181,7 +202,7 @@ def build_follow_up_messages(follow_up: FollowUp) -> list[SlackMessage]:
     pages = [sections[i : i + MAX_BLOCKS - 1] for i in range(0, len(sections), MAX_BLOCKS - 1)] or [[]]
     return [
         SlackMessage(
-            key=reply_key(change.category_label, number),
+            key=reply_key(change.category, number),
             text=fallback if number == 1 else f"{fallback} ({number}/{len(pages)})",
             blocks=_to_dicts(([heading] if number == 1 else []) + page),
         )

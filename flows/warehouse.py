@@ -194,19 +194,19 @@ def read_report(warehouse: Warehouse, relations: dict[str, str], week: date) -> 
     categories = warehouse.fetch(
         f"""select * from {relations["voc_weekly_comparison"]}
         where report_week_start = @week
-        order by severity_rank, abs(ticket_change) desc, category_label""",
+        order by severity_rank, abs(ticket_change) desc, category_label, category1, category2, category3""",
         week,
     )
     samples = warehouse.fetch(
         f"""select * from {relations["voc_weekly_samples"]}
         where report_week_start = @week
-        order by category_label, week_role, sample_rank""",
+        order by category_label, category1, category2, category3, week_role, sample_rank""",
         week,
     )
     keywords = warehouse.fetch(
         f"""select * from {relations["voc_weekly_keyword_changes"]}
         where report_week_start = @week
-        order by category_label, growth_rank""",
+        order by category_label, category1, category2, category3, growth_rank""",
         week,
     )
     return WeeklyReport(

@@ -21,13 +21,19 @@ DEFAULT_THRESHOLDS = Thresholds(
 )
 
 
+def levels(label: str) -> dict[str, str]:
+    """The three category levels of a label made here ('a / b / c'; a bare name is its first level)."""
+    parts = (label.split(" / ", 2) + ["", ""])[:3]
+    return {"category_label": label, "category1": parts[0], "category2": parts[1], "category3": parts[2]}
+
+
 def change(
     label: str, prev: int, last: int, severity: str, prev_neg: int = 0, last_neg: int = 0
 ) -> CategoryChange:
     """A comparison row with the derived figures computed as the mart does."""
     both = prev > 0 and last > 0
     return CategoryChange(
-        category_label=label,
+        **levels(label),
         prev_tickets=prev,
         last_tickets=last,
         prev_negative_tickets=prev_neg,
@@ -45,7 +51,7 @@ def change(
 
 def sample(label: str, role: str, rank: int, title: str, detail: str, emotion: str = "부정") -> Sample:
     return Sample(
-        category_label=label,
+        **levels(label),
         week_role=role,  # type: ignore[arg-type]
         sample_rank=rank,
         ticket_id=f"{role}-{rank}",
@@ -60,7 +66,7 @@ def sample(label: str, role: str, rank: int, title: str, detail: str, emotion: s
 
 def keyword(label: str, word: str, prev: int, last: int, rank: int) -> KeywordChange:
     return KeywordChange(
-        category_label=label,
+        **levels(label),
         keyword=word,
         prev_tickets=prev,
         last_tickets=last,

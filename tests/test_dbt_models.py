@@ -151,15 +151,15 @@ def test_coverage_says_whether_the_data_reaches_the_end_of_the_week(built: dict[
 
 def test_samples_are_masked_negative_first_and_labelled_by_week(built: dict[str, Any]) -> None:
     report = built["report"]
-    reported = report.samples_of(label(LOGIN), "reported")
-    baseline = report.samples_of(label(LOGIN), "baseline")
+    reported = report.samples_of(LOGIN, "reported")
+    baseline = report.samples_of(LOGIN, "baseline")
     assert len(reported) == 10 and len(baseline) == 10
     assert reported[0].ticket_id == "login-pii" and reported[0].is_negative
     assert {s.ticket_id[:7] for s in baseline} == {"login-b"}
     text = f"{reported[0].title} {reported[0].detail}"
     assert "example.com" not in text and "010-1234-5678" not in text and "1234567" not in text
     assert "[이메일]" in text and "[전화번호]" in text and "[주민번호]" in text
-    assert not report.samples_of(label(REFUND), "baseline")  # IMPROVED: no follow-up samples
+    assert not report.samples_of(REFUND, "baseline")  # IMPROVED: no follow-up samples
 
 
 def test_thresholds_in_force_are_recorded_with_the_week(built: dict[str, Any]) -> None:
@@ -173,7 +173,7 @@ def test_docs_generate_describes_every_model_and_column(built: dict[str, Any]) -
     manifest = json.loads((PROJECT_DIR / "target/manifest.json").read_text(encoding="utf-8"))
     catalog = json.loads((PROJECT_DIR / "target/catalog.json").read_text(encoding="utf-8"))
     models = {k: v for k, v in manifest["nodes"].items() if v["resource_type"] == "model"}
-    assert len(models) == 6
+    assert len(models) == 7
     for unique_id, node in models.items():
         assert "one row per" in node["description"].lower(), unique_id  # the grain is stated
         documented = {name for name, col in node["columns"].items() if col["description"]}
@@ -252,7 +252,10 @@ def test_bigquery_rendering_of_every_dispatch_macro_is_valid_bigquery_sql(
     monkeypatch.setenv("VOC_BQ_AUTH_METHOD", "oauth-secrets")
     monkeypatch.setenv("VOC_BQ_TOKEN", "dummy-token")
     capsys.readouterr()
-    invoke_dbt(prod_settings(tmp_path), ["--quiet", "run-operation", "voc_render_dispatch_macros"])
+    week = json.dumps({"report_week": "2026-11-18"})  # any day of the week of 2026-11-16
+    invoke_dbt(
+        prod_settings(tmp_path), ["--quiet", "run-operation", "voc_render_dispatch_macros", "--vars", week]
+    )
     rendered: dict[str, Any] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
 
     macros = "\n".join(p.read_text(encoding="utf-8") for p in (PROJECT_DIR / "macros").rglob("*.sql"))
@@ -260,16 +263,21 @@ def test_bigquery_rendering_of_every_dispatch_macro_is_valid_bigquery_sql(
     assert dispatched == set(rendered), "voc_render_dispatch_macros must render every dispatch macro"
 
     assert rendered.pop("voc_register_source") == ""  # BigQuery reads its table directly
-    assert rendered.pop("voc_week_partition") == {
-        "field": "report_week_start",
-        "data_type": "date",
-        "granularity": "day",
+    # Static partitions: the baseline and reported weeks are overwritten whole, emptied ones included.
+    replaced = rendered.pop("voc_replace_weeks")
+    assert replaced == {
+        "incremental_strategy": "insert_overwrite",
+        "partition_by": {"field": "report_week_start", "data_type": "date", "granularity": "day"},
+        "partitions": ["cast('2026-11-09' as date)", "cast('2026-11-16' as date)"],
     }
+    predicate = f"select 1 from t where report_week_start in ({', '.join(replaced['partitions'])})"
+    sqlglot.parse_one(predicate, read="bigquery")
     for name, sql in rendered.items():
         statement = sqlglot.parse_one(sql, read="bigquery")  # raises on invalid BigQuery SQL
         assert statement.sql(dialect="bigquery"), name
     assert "isoweek" in rendered["voc_kst_week_start"].lower()
-    assert "r'" in rendered["voc_regexp_replace"]  # raw strings keep the regex backslashes
+    assert "r'" in rendered["voc_regexp_replace"]
+    assert "float64" in rendered["voc_type_double"].lower()  # raw strings keep the regex backslashes
 
 
 def test_week_before_the_data_is_a_clear_error_not_an_empty_report(built: dict[str, Any]) -> None:

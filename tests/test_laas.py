@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 from collections.abc import Iterator
@@ -15,23 +16,24 @@ from slack_sdk.models.blocks import Block
 
 from flows import mrkdwn
 from flows.errors import VocError
-from flows.followups import FollowUp
+from flows.followups import FollowUp, builtin_follow_up
 from flows.laas import (
     Backoff,
     choose_analyst,
     write_laas_follow_ups,
     write_laas_follow_ups_sync,
 )
-from flows.prompt import DATA_END, DATA_START, build_prompt
+from flows.prompt import DATA_END, DATA_START, as_data, build_prompt
 from flows.report import CategoryChange, WeeklyReport
 from flows.settings import VocSettings
-from flows.slack_messages import build_follow_up_messages
+from flows.slack_messages import build_follow_up_messages, build_summary
 from flows.warehouse import build_week, open_warehouse, prepare_source, read_report
 from tests import laas_server
 from tests.conftest import make_settings
 from tests.factories import change, keyword, sample, weekly_report
 from tests.laas_server import API_KEY, LaasServer, Reply
-from tests.sources import CANCEL, LOGIN, edge_case_rows, label, write_source
+from tests.pii_corpus import CORPUS, secrets
+from tests.sources import CANCEL, LOGIN, edge_case_rows, label, ticket, write_source
 
 FAST = Backoff(initial=0.01, maximum=0.05, jitter=0.01, retry_after_cap=5)
 REPORT_WEEK = date(2026, 11, 16)
@@ -362,8 +364,8 @@ def test_prompts_from_real_marts_carry_each_weeks_masked_samples_under_its_label
     assert "[이메일]" in reported and "[전화번호]" in reported and "[주민번호]" in reported
     assert "[이메일]" not in baseline
     numbered = re.compile(r"^\d+\. ", re.MULTILINE)
-    assert len(numbered.findall(reported)) == len(edge_report.samples_of(login.category_label, "reported"))
-    assert len(numbered.findall(baseline)) == len(edge_report.samples_of(login.category_label, "baseline"))
+    assert len(numbered.findall(reported)) == len(edge_report.samples_of(login.category, "reported"))
+    assert len(numbered.findall(baseline)) == len(edge_report.samples_of(login.category, "baseline"))
     for change_ in edge_report.follow_ups:
         text = build_prompt(edge_report, change_)
         assert not any(value in text for value in PII)
@@ -375,9 +377,57 @@ def test_each_category_gets_its_own_weeks_samples(edge_report: WeeklyReport) -> 
     prompt = build_prompt(edge_report, cancel)
     assert "[이메일]" not in data_block(prompt)  # the PII ticket is a login ticket
     reported = section(prompt, "### 비교주", "### 기준주")
-    assert reported.count("[부정]") == sum(
-        s.is_negative for s in edge_report.samples_of(label(CANCEL), "reported")
-    )
+    assert reported.count("[부정]") == sum(s.is_negative for s in edge_report.samples_of(CANCEL, "reported"))
+
+
+PERSONAL = [case for case in CORPUS if case.text != case.masked]
+
+
+def personal_data_rows() -> list[dict[str, Any]]:
+    """Every personal text of the masking corpus as a ticket title or detail, in new categories of ten
+    negative tickets each (0 → 10: MONITOR, and every ticket is one of the ten samples)."""
+    texts = [case.text for case in PERSONAL]
+    pairs = [texts[i : i + 2] for i in range(0, len(texts), 2)]
+    pairs += [["문의드립니다", "확인 부탁드립니다."]] * (-len(pairs) % 10)
+    rows = [
+        ticket(f"pii-{n}", "2026-11-20 10:00", ("개인정보", "마스킹", f"묶음 {n // 10:02d}"), "부정", *pair)
+        for n, pair in enumerate(pairs)
+    ]
+    # The data reaches past the reported week, and the baseline week has tickets.
+    rows.append(ticket("next-week", "2026-11-23 00:30", LOGIN))
+    rows += [ticket(f"baseline-{i}", "2026-11-10 10:00", LOGIN) for i in range(10)]
+    return rows
+
+
+def test_no_personal_text_of_the_corpus_reaches_a_prompt_or_a_slack_payload(
+    tmp_path: Path, server: LaasServer
+) -> None:
+    settings = laas_settings(tmp_path, server, VOC_SOURCE_PATH=str(tmp_path / "export.parquet"))
+    rows = personal_data_rows()
+    write_source(tmp_path / "export.parquet", rows)
+    prepare_source(settings)
+    report = read_report(open_warehouse(settings), build_week(settings, REPORT_WEEK, quiet=True), REPORT_WEEK)
+    flagged = [change_ for change_ in report.follow_ups if change_.category_label.startswith("개인정보")]
+    assert len(flagged) == len({row["category3"] for row in rows if row["category1"] == "개인정보"})
+    # The LLM quotes every sample back: the Slack replies then carry all the customer text it saw.
+    for change_ in flagged:
+        quoted = data_block(build_prompt(report, change_))
+        server.plan(f"- 카테고리: {change_.category_label}\n", laas_server.answer(quoted))
+    follow_ups = run(report, settings, flagged) + [builtin_follow_up(report, c) for c in flagged]
+    assert {f.origin for f in follow_ups} == {"laas", "builtin"}
+
+    prompts = "\n".join(request.prompt for request in server.requests)
+    messages = [build_summary(report)] + [m for f in follow_ups for m in build_follow_up_messages(f)]
+    payloads = json.dumps([m.post_args("C0VOC", "1.0") for m in messages], ensure_ascii=False)
+    legitimate = "\n".join(case.masked for case in PERSONAL)
+    leaks = {
+        case.id: [s for s in secrets(case) if s not in legitimate and (s in prompts or s in payloads)]
+        for case in PERSONAL
+    }
+    assert {case_id: found for case_id, found in leaks.items() if found} == {}
+    flat_prompts = " ".join(prompts.split())
+    missing = [c.id for c in PERSONAL if " ".join(as_data(c.masked).split()) not in flat_prompts]
+    assert missing == []  # every personal text did reach a prompt, masked
 
 
 # From the answer to Slack

@@ -51,16 +51,48 @@
     date_trunc(date({{ utc_timestamp }}, 'Asia/Seoul'), isoweek)
 {%- endmacro %}
 
-{% macro voc_week_partition(column) -%}
-    {#- The partition_by config of a table keyed by a week column: BigQuery partitions by it (so
-        insert_overwrite replaces whole weeks); DuckDB needs none. -#}
-    {{ return(adapter.dispatch('voc_week_partition', 'voc_weekly')(column)) }}
+{% macro voc_replaced_weeks(first_week, last_week) -%}
+    {#- The Mondays from first_week through last_week as date literals: the `partitions` a run
+        replaces whole, known at compile time. -#}
+    {%- set weeks = [] -%}
+    {%- for offset in range(0, (last_week - first_week).days + 1, 7) -%}
+        {%- do weeks.append(voc_date_literal(first_week + modules.datetime.timedelta(days=offset)) | trim) -%}
+    {%- endfor -%}
+    {{- return(weeks) -}}
 {%- endmacro %}
 
-{% macro default__voc_week_partition(column) -%}
-    {{ return(none) }}
+{% macro voc_replace_weeks(column, first_week, last_week) -%}
+    {#- The incremental config of a table keyed by a week column: each run replaces the weeks
+        first_week..last_week WHOLE, including by nothing when a week no longer has rows (a key-based
+        delete+insert only deletes keys that still exist, so vanished categories and emptied weeks
+        would survive). One mechanism on both adapters: the static `partitions` list. Use as
+        `config(**voc_replace_weeks(...))`. -#}
+    {{ return(adapter.dispatch('voc_replace_weeks', 'voc_weekly')(column, first_week, last_week)) }}
 {%- endmacro %}
 
-{% macro bigquery__voc_week_partition(column) -%}
-    {{ return({'field': column, 'data_type': 'date', 'granularity': 'day'}) }}
+{% macro default__voc_replace_weeks(column, first_week, last_week) -%}
+    {#- DuckDB: the project's `replace_weeks` strategy (get_incremental_replace_weeks_sql) deletes the
+        listed weeks, then inserts. dbt-duckdb refuses the name insert_overwrite (a built-in strategy it
+        does not implement), and partition_by is DuckLake-only, so the column travels in its own key. -#}
+    {{ return({
+        'incremental_strategy': 'replace_weeks',
+        'replaced_week_column': column,
+        'partitions': voc_replaced_weeks(first_week, last_week),
+    }) }}
+{%- endmacro %}
+
+{% macro bigquery__voc_replace_weeks(column, first_week, last_week) -%}
+    {#- BigQuery: insert_overwrite with static partitions (one MERGE that deletes the listed day
+        partitions, emptied ones included, and inserts the new rows; cheaper than the dynamic form,
+        which first queries the new rows for their partitions). -#}
+    {{ return({
+        'incremental_strategy': 'insert_overwrite',
+        'partition_by': {'field': column, 'data_type': 'date', 'granularity': 'day'},
+        'partitions': voc_replaced_weeks(first_week, last_week),
+    }) }}
+{%- endmacro %}
+
+{% macro voc_run_started_at() -%}
+    {#- When this dbt run started (UTC), as a timestamp literal: nothing created later can be real. -#}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp)
 {%- endmacro %}

@@ -1,9 +1,7 @@
 -- One row per category present in the reported week (비교주) or its baseline (기준주), per reported
 -- week: both weeks' counts, the change, and the severity (SPEC §4).
-{{ config(
-    unique_key='report_week_start',
-    partition_by=voc_week_partition('report_week_start'),
-) }}
+-- Incremental: a run replaces its reported week whole.
+{{ config(**voc_replace_weeks('report_week_start', voc_report_week(), voc_report_week())) }}
 
 {%- set report_week = voc_date_literal(voc_report_week()) %}
 {%- set baseline_week = voc_date_literal(voc_baseline_week()) %}
@@ -28,7 +26,8 @@ reported as (
 
 ),
 
--- A category missing from one of the weeks counts as 0 there.
+-- A category missing from one of the weeks counts as 0 there. Categories match on their three levels,
+-- never on the label (two categories can share one).
 compared as (
 
     select
@@ -42,7 +41,10 @@ compared as (
         coalesce(reported.negative_ticket_count, 0) as last_negative_tickets
     from reported
     full outer join baseline
-        on reported.category_label = baseline.category_label
+        on
+            reported.category1 = baseline.category1
+            and reported.category2 = baseline.category2
+            and reported.category3 = baseline.category3
 
 ),
 
@@ -101,22 +103,22 @@ measured as (
         *,
         case
             when prev_tickets > 0
-                then 100 * cast(last_tickets - prev_tickets as {{ dbt.type_float() }}) / prev_tickets
+                then 100 * cast(last_tickets - prev_tickets as {{ voc_type_double() }}) / prev_tickets
         end as pct_change,
         case
             when prev_tickets > 0
-                then cast(prev_negative_tickets as {{ dbt.type_float() }}) / prev_tickets
+                then cast(prev_negative_tickets as {{ voc_type_double() }}) / prev_tickets
         end as prev_neg_ratio,
         case
             when last_tickets > 0
-                then cast(last_negative_tickets as {{ dbt.type_float() }}) / last_tickets
+                then cast(last_negative_tickets as {{ voc_type_double() }}) / last_tickets
         end as last_neg_ratio,
         -- From the integer numerator, so exactly +20%p shows as 20.0, not 19.999999999999996.
         case
             when prev_tickets > 0 and last_tickets > 0
                 then 100 * cast(
                     last_negative_tickets * prev_tickets - prev_negative_tickets * last_tickets
-                    as {{ dbt.type_float() }}
+                    as {{ voc_type_double() }}
                 ) / (prev_tickets * last_tickets)
         end as neg_ratio_delta_pp
     from classified

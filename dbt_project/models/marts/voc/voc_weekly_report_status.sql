@@ -1,16 +1,16 @@
--- One row per reported week: the weeks compared, their ticket totals and how far the source data
--- reaches. The flow refuses to report a week whose data stops before its end (a stale source would
--- otherwise show every category as IMPROVED).
-{{ config(
-    unique_key='report_week_start',
-    partition_by=voc_week_partition('report_week_start'),
-) }}
+-- One row per reported week: the weeks compared, their ticket totals, the rows the report could not
+-- use, and how far the source data reaches. The flow refuses to report a week whose data stops before
+-- its end (a stale source would otherwise show every category as IMPROVED).
+-- Incremental: a run replaces its reported week whole.
+{{ config(**voc_replace_weeks('report_week_start', voc_report_week(), voc_report_week())) }}
 
 {%- set report_week = voc_report_week() %}
 {%- set report_week_end = report_week + modules.datetime.timedelta(days=7) %}
 {%- set complete_after = modules.datetime.datetime(
     report_week_end.year, report_week_end.month, report_week_end.day)
     - modules.datetime.timedelta(hours=9 + var('coverage_tolerance_hours') | int) %}
+{%- set baseline_week_literal = voc_date_literal(voc_baseline_week()) %}
+{%- set report_week_literal = voc_date_literal(report_week) %}
 
 with tickets as (
 
@@ -18,31 +18,65 @@ with tickets as (
 
 ),
 
+rejected_rows as (
+
+    select * from {{ ref('stg_zendesk__voc_tickets_rejected') }}
+
+),
+
+-- A ticket created after this run started cannot be real (a clock or export error): it is counted
+-- and named, never taken as proof that the reported week has been loaded.
+dated as (
+
+    select
+        *,
+        created_at > {{ voc_run_started_at() }} as is_future_dated
+    from tickets
+
+),
+
 summarized as (
 
     select
-        count(case when week_start = {{ voc_date_literal(voc_baseline_week()) }} then ticket_id end)
-            as baseline_tickets,
-        count(case when week_start = {{ voc_date_literal(report_week) }} then ticket_id end)
-            as report_tickets,
-        min(created_at) as first_ticket_at,
-        max(created_at) as last_ticket_at
-    from tickets
+        count(case when week_start = {{ baseline_week_literal }} then ticket_id end) as baseline_tickets,
+        count(case when week_start = {{ report_week_literal }} then ticket_id end) as report_tickets,
+        min(case when not is_future_dated then created_at end) as first_ticket_at,
+        max(case when not is_future_dated then created_at end) as last_ticket_at,
+        count(case when is_future_dated then ticket_id end) as future_tickets,
+        max(case when is_future_dated then created_at end) as last_future_ticket_at
+    from dated
+
+),
+
+rejected_summarized as (
+
+    select
+        count(case when week_start = {{ baseline_week_literal }} then created_at end)
+            as baseline_rows_without_id,
+        count(case when week_start = {{ report_week_literal }} then created_at end)
+            as report_rows_without_id
+    from rejected_rows
+    where rejection_reason = 'missing_id'
 
 ),
 
 final as (
 
     select
-        {{ voc_date_literal(report_week) }} as report_week_start,
-        {{ voc_date_literal(voc_baseline_week()) }} as baseline_week_start,
+        {{ report_week_literal }} as report_week_start,
+        {{ baseline_week_literal }} as baseline_week_start,
         {{ voc_kst_midnight_utc(report_week_end) }} as report_week_end_at,
-        baseline_tickets,
-        report_tickets,
-        first_ticket_at,
-        last_ticket_at,
+        summarized.baseline_tickets,
+        summarized.report_tickets,
+        rejected_summarized.baseline_rows_without_id,
+        rejected_summarized.report_rows_without_id,
+        summarized.first_ticket_at,
+        summarized.last_ticket_at,
+        summarized.future_tickets,
+        summarized.last_future_ticket_at,
         coalesce(
-            last_ticket_at >= cast('{{ complete_after.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp),
+            summarized.last_ticket_at
+            >= cast('{{ complete_after.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp),
             false
         ) as is_report_week_complete,
         -- The thresholds this run classified with, so the report states the rules actually in force.
@@ -55,6 +89,7 @@ final as (
         {{ var('improved_decrease_pct') }} as improved_decrease_pct,
         {{ var('improved_min_volume') }} as improved_min_volume
     from summarized
+    cross join rejected_summarized
 
 )
 

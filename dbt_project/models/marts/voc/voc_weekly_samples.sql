@@ -1,9 +1,7 @@
 -- One row per sample ticket of a CRITICAL or MONITOR category, per week of the comparison and per
 -- reported week: at most `samples_per_week` masked tickets, negative first, then the most recent.
-{{ config(
-    unique_key='report_week_start',
-    partition_by=voc_week_partition('report_week_start'),
-) }}
+-- Incremental: a run replaces its reported week whole (a week without flagged categories leaves none).
+{{ config(**voc_replace_weeks('report_week_start', voc_report_week(), voc_report_week())) }}
 
 {%- set report_week = voc_date_literal(voc_report_week()) %}
 {%- set baseline_week = voc_date_literal(voc_baseline_week()) %}
@@ -24,7 +22,9 @@ flagged_categories as (
 
     select
         report_week_start,
-        category_label,
+        category1,
+        category2,
+        category3,
         severity
     from comparison
     where
@@ -40,8 +40,12 @@ tickets_of_flagged_categories as (
         flagged_categories.severity,
         tickets.*
     from tickets
+    -- On the three levels, never the label: two categories can share one.
     inner join flagged_categories
-        on tickets.category_label = flagged_categories.category_label
+        on
+            tickets.category1 = flagged_categories.category1
+            and tickets.category2 = flagged_categories.category2
+            and tickets.category3 = flagged_categories.category3
     where tickets.week_start in ({{ baseline_week }}, {{ report_week }})
 
 ),
@@ -51,7 +55,7 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by category_label, week_start
+            partition by category1, category2, category3, week_start
             order by is_negative desc, created_at desc, ticket_id asc
         ) as sample_rank
     from tickets_of_flagged_categories
@@ -63,6 +67,9 @@ final as (
     select
         report_week_start,
         category_label,
+        category1,
+        category2,
+        category3,
         severity,
         week_start,
         case when week_start = {{ report_week }} then 'reported' else 'baseline' end as week_role,

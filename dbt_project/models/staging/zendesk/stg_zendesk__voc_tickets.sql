@@ -23,7 +23,8 @@ renamed as (
         main_topic,
         keywords
     from source
-    -- A row without an id cannot be deduplicated or followed up; the source test reports them.
+    -- A row without an id cannot be deduplicated or followed up: stg_zendesk__voc_tickets_rejected
+    -- keeps it, and the report status counts it.
     where id is not null
 
 ),
