@@ -5,26 +5,66 @@ from __future__ import annotations
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from typer._click.core import Context  # typer vendors click: its own Context and UsageError
+from typer._click.exceptions import UsageError
+from typer.core import TyperGroup
 
+from flows import errors
 from flows.errors import VocError
 from flows.formatting import neg_ratio_text, ticket_change_text
+from flows.out_folder import check_out_folder
 from flows.report import WeeklyReport, check_coverage
 from flows.settings import VocSettings
 from flows.weeks import resolve_report_week, week_range_text
 
+
+class OneLineErrors(TyperGroup):
+    """Every error a user can fix ends the command with one line on stderr and exit code 2."""
+
+    def invoke(self, ctx: Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except VocError as exc:
+            if errors.show_tracebacks:
+                raise
+            print_error(str(exc))
+        except UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx else ctx.command_path
+            print_error(f"{exc.format_message()} (see `{where} --help`)")
+        ctx.exit(2)
+
+
+def print_error(message: str) -> None:
+    """The one line a user sees for an error they can fix (no markup, never wrapped)."""
+    text = " ".join(message.split())  # whatever the message held, it prints as one line
+    Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {escape(text)}", highlight=False)
+
+
 app = typer.Typer(
+    cls=OneLineErrors,
     help="VOC Weekly: which kinds of customer complaints grew, turned negative or calmed down.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 console = Console()
+
+
+@app.callback()
+def options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show stack traces (for reporting a bug), not one-line errors.")
+    ] = False,
+) -> None:
+    """VOC Weekly: which kinds of customer complaints grew, turned negative or calmed down."""
+    errors.show_tracebacks = debug
+
 
 WeekOption = Annotated[
     str | None,
@@ -59,8 +99,13 @@ def demo_data(
     from flows.demo_data import DEMO_WEEKS, write_demo_data
 
     path = out or VocSettings().demo_source_path
-    week = resolve_report_week(end_week)
-    rows = write_demo_data(path, week)
+    week = resolve_report_week(end_week, name="--end-week")
+    if path.is_dir():
+        raise VocError(f"--out {path}: is a folder; give the Parquet file to write")
+    try:
+        rows = write_demo_data(path, week)
+    except OSError as exc:
+        raise VocError(f"--out {path}: cannot write there ({exc.strerror or exc})") from None
     console.print(f"Wrote {rows:,} tickets ({DEMO_WEEKS} weeks through {week_range_text(week)}) to {path}")
 
 
@@ -83,9 +128,16 @@ def run(
 ) -> None:
     """Run the weekly report flow (a dry run when no Slack token is configured)."""
     from flows.flow import Outcome, voc_weekly_report
+    from flows.warehouse import prepare_source
 
+    # Bad input fails here in one line, before a Prefect server starts or anything is posted.
+    settings = VocSettings()
+    report_week = resolve_report_week(week, name="--week")
+    if out is not None:
+        check_out_folder(out, is_default=False)
+    prepare_source(settings)
     state = voc_weekly_report(
-        week_start=resolve_report_week(week),
+        week_start=report_week,
         channel=channel,
         dry_run=dry_run,
         force=force,
@@ -109,7 +161,7 @@ def compare(week: WeekOption = None) -> None:
     from flows.warehouse import build_week, open_warehouse, prepare_source, read_report
 
     settings = VocSettings()
-    report_week = resolve_report_week(week)
+    report_week = resolve_report_week(week, name="--week")
     prepare_source(settings)
     relations = build_week(settings, report_week, quiet=True)
     report = read_report(open_warehouse(settings), relations, report_week)
@@ -128,9 +180,11 @@ def dbt(ctx: typer.Context) -> None:
     """Run any dbt command on the configured target, e.g. `voc-weekly dbt docs generate`."""
     from flows.warehouse import invoke_dbt, prepare_source
 
+    args = list(ctx.args) or ["--help"]
     settings = VocSettings()
-    prepare_source(settings)
-    invoke_dbt(settings, list(ctx.args))
+    if not {"--help", "-h", "--version"} & set(args):  # dbt's own help needs no source
+        prepare_source(settings)
+    invoke_dbt(settings, args)
 
 
 @app.command()
@@ -177,15 +231,27 @@ def comparison_table(report: WeeklyReport) -> Table:
     return table
 
 
+def ensure_prefect_home() -> None:
+    """Create PREFECT_HOME if it is missing: the temporary server cannot create its database otherwise."""
+    home = os.environ.get("PREFECT_HOME")
+    if not home:
+        return
+    try:
+        Path(home).expanduser().mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise VocError(f"PREFECT_HOME={home}: cannot create that folder ({exc.strerror or exc})") from None
+
+
 def main() -> None:
-    """Console-script entry point: one line on stderr for errors a user can fix."""
+    """Console-script entry point: one line on stderr for errors a user can fix (see OneLineErrors)."""
     # A run without PREFECT_API_URL starts a temporary server; on a busy machine it needs more
     # than Prefect's default 20 s to come up.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     # ...and its telemetry heartbeat has nowhere to go on a closed network but the SQLite lock.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     try:
-        app()
+        ensure_prefect_home()
     except VocError as exc:
-        Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        print_error(str(exc))
         raise SystemExit(2) from None
+    app()

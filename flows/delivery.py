@@ -45,7 +45,9 @@ def slack_token(settings: VocSettings) -> SecretStr | None:
         except ValueError as exc:
             raise VocError(
                 f"VOC_SLACK_CREDENTIALS_BLOCK={settings.slack_credentials_block}: no such "
-                "SlackCredentials block (create it in Prefect, or unset the variable)"
+                "SlackCredentials block (create it in Prefect, or unset the variable)",
+                slack_text="Slack 인증 정보 블록을 찾을 수 없습니다. "
+                "VOC_SLACK_CREDENTIALS_BLOCK을 확인해 주세요.",
             ) from exc
         return block.token
     return settings.slack_bot_token

@@ -14,10 +14,11 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, Failed, State
 
 from flows.delivery import DeliveryLedger, post_report, slack_client, slack_token
-from flows.errors import SlackDeliveryError, VocError
+from flows.errors import SlackDeliveryError, VocError, hide_user_error_tracebacks
 from flows.followups import FollowUp, builtin_follow_up
 from flows.gcp_credentials import gcp_credentials_block
 from flows.laas import Analyst, choose_analyst, write_laas_follow_ups_sync
+from flows.out_folder import check_out_folder, replace_files
 from flows.report import CategoryChange, WeeklyReport, check_coverage, future_dated_note
 from flows.settings import VocSettings
 from flows.slack_messages import (
@@ -120,20 +121,27 @@ def write_dry_run(
     channel: str,
     thread_ts: str | None,
     summary: dict[str, Any],
+    is_default: bool = False,
 ) -> None:
     """One JSON file per message (exactly the chat.postMessage arguments) plus report.json."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in [*out_dir.glob("[0-9][0-9]-*.json"), out_dir / "report.json"]:
-        stale.unlink(missing_ok=True)  # a previous run's messages must not mix with this one's
     reply_thread = thread_ts or SUMMARY_TS_PLACEHOLDER
-    for number, message in enumerate(messages, start=1):
-        args = message.post_args(channel, thread_ts if number == 1 else reply_thread)
-        path = out_dir / f"{number:02d}-{message.key}.json"
-        path.write_text(json.dumps(args, ensure_ascii=False, indent=2), encoding="utf-8")
-    (out_dir / "report.json").write_text(
-        json.dumps(summary, ensure_ascii=False, indent=2),
-        encoding="utf-8",
-    )
+    files = {
+        f"{number:02d}-{message.key}.json": json.dumps(
+            message.post_args(channel, thread_ts if number == 1 else reply_thread),
+            ensure_ascii=False,
+            indent=2,
+        )
+        for number, message in enumerate(messages, start=1)
+    }
+    files["report.json"] = json.dumps(summary, ensure_ascii=False, indent=2)
+    replace_files(out_dir, files, is_default)
+
+
+def dry_run_folder(settings: VocSettings, week: date, out_dir: str | None) -> tuple[Path, bool]:
+    """Where a dry run writes (--out, or the default `<VOC_HOME>/out/<week>/`), and if it is the default."""
+    if out_dir:
+        return Path(out_dir), False
+    return settings.home / "out" / week.isoformat(), True
 
 
 def warn_about_unused_rows(report: WeeklyReport) -> None:
@@ -200,7 +208,7 @@ def publish_preview(outcome: Outcome) -> None:
 
 @flow(name="voc-weekly-report")
 def voc_weekly_report(
-    week_start: date | None = None,
+    week_start: date | str | None = None,
     channel: str | None = None,
     dry_run: bool = False,
     force: bool = False,
@@ -209,9 +217,10 @@ def voc_weekly_report(
     llm: LlmChoice = "auto",
 ) -> State[Any]:
     """Build the week's VOC marts with dbt and post the Slack summary plus one reply per flagged category."""
+    hide_user_error_tracebacks()
     logger = get_run_logger()
-    settings = VocSettings()
     try:
+        settings = VocSettings()
         with gcp_credentials_block(settings.gcp_credentials_block):  # BigQuery's service account
             outcome = _run(settings, week_start, channel, dry_run, force, thread_ts, out_dir, llm)
     except VocError as exc:
@@ -223,7 +232,7 @@ def voc_weekly_report(
 
 def _run(
     settings: VocSettings,
-    week_start: date | None,
+    week_start: date | str | None,
     channel: str | None,
     dry_run: bool,
     force: bool,
@@ -240,8 +249,9 @@ def _run(
     if not dry_run and not target_channel:
         raise VocError("no Slack channel: pass --channel (flow parameter channel) or set VOC_SLACK_CHANNEL")
     outcome = Outcome(week=week, channel=target_channel or "(no channel)", dry_run=dry_run)
-    analyst = choose_analyst(settings, llm)  # `--llm laas` without a key fails before any work
     ledger = None if dry_run else DeliveryLedger(outcome.channel, thread_ts, week)
+    if ledger is None:  # a folder with someone else's files is refused before any work
+        check_out_folder(*dry_run_folder(settings, week, out_dir))
 
     # A week already delivered to this channel (and thread) costs nothing to rerun: no dbt, no LLM.
     if ledger is not None and not force and (delivered := ledger.get(COMPLETE_KEY)) is not None:
@@ -251,12 +261,13 @@ def _run(
         return outcome
 
     try:
+        analyst = choose_analyst(settings, llm)  # `--llm laas` without a key fails before any work
         return _build_and_deliver(settings, outcome, ledger, analyst, thread_ts, out_dir, force)
     except SlackDeliveryError:
         raise  # Slack itself refused: a notice would be refused too
     except VocError as exc:
-        if ledger is not None:  # whoever waits in the channel (or the mention's thread) hears why
-            deliver(settings, [failure_notice(str(exc))], ledger, outcome.channel, thread_ts, False)
+        if ledger is not None:  # whoever waits in the channel (or the mention's thread) hears why, in Korean
+            deliver(settings, [failure_notice(exc.slack_text)], ledger, outcome.channel, thread_ts, False)
         raise
 
 
@@ -295,8 +306,8 @@ def _build_and_deliver(
         f"── {n:02d} {m.key} ──\n{preview(m)}" for n, m in enumerate(messages, start=1)
     )
     if ledger is None:
-        folder = Path(out_dir) if out_dir else settings.home / "out" / week.isoformat()
-        write_dry_run(folder, messages, outcome.channel, thread_ts, summary)
+        folder, is_default = dry_run_folder(settings, week, out_dir)
+        write_dry_run(folder, messages, outcome.channel, thread_ts, summary, is_default)
         outcome.out_dir = str(folder.resolve())
     else:
         outcome.posted, skipped = deliver(settings, messages, ledger, outcome.channel, thread_ts, force)

@@ -37,6 +37,10 @@ Analyst = Literal["laas", "builtin"]
 COMPLETIONS_PATH = "/api/preset/v2/chat/completions"
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 NO_KEY_MESSAGE = "--llm laas needs LAAS_API_KEY (or VOC_LAAS_SECRET_BLOCK)"
+NO_KEY_SLACK_TEXT = "LLM(LaaS) API 키가 없어 후속 분석을 만들 수 없습니다. LAAS_API_KEY를 확인해 주세요."
+BAD_BLOCK_SLACK_TEXT = (
+    "LLM(LaaS) API 키를 담은 Prefect Secret 블록을 읽을 수 없습니다. VOC_LAAS_SECRET_BLOCK을 확인해 주세요."
+)
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 
 
@@ -75,11 +79,15 @@ def laas_api_key(settings: VocSettings) -> SecretStr | None:
         loaded = Secret.load(settings.laas_api_key_block, _sync=True)  # type: ignore[call-arg]
     except ValueError:
         raise VocError(
-            f"{where}: no such Secret block (create it in Prefect, or unset the variable)"
+            f"{where}: no such Secret block (create it in Prefect, or unset the variable)",
+            slack_text=BAD_BLOCK_SLACK_TEXT,
         ) from None
     value = cast("Secret[Any]", loaded).get()
     if not isinstance(value, str) or not value.strip():
-        raise VocError(f"{where}: the Secret block must hold the API key as a non-empty string")
+        raise VocError(
+            f"{where}: the Secret block must hold the API key as a non-empty string",
+            slack_text=BAD_BLOCK_SLACK_TEXT,
+        )
     return SecretStr(value.strip())
 
 
@@ -91,7 +99,7 @@ def choose_analyst(settings: VocSettings, llm: str) -> Analyst:
         raise VocError(f"--llm {llm}: choose auto, laas or builtin")
     has_key = laas_api_key(settings) is not None
     if llm == "laas" and not has_key:
-        raise VocError(NO_KEY_MESSAGE)
+        raise VocError(NO_KEY_MESSAGE, slack_text=NO_KEY_SLACK_TEXT)
     return "laas" if has_key else "builtin"
 
 
@@ -264,7 +272,7 @@ async def write_laas_follow_ups(
     # In a worker thread: loading a Secret block does blocking I/O.
     api_key = await asyncio.to_thread(laas_api_key, settings)
     if api_key is None:
-        raise VocError(NO_KEY_MESSAGE)
+        raise VocError(NO_KEY_MESSAGE, slack_text=NO_KEY_SLACK_TEXT)
     timeout = httpx.Timeout(settings.llm_timeout_seconds)
     async with httpx.AsyncClient(transport=transport, timeout=timeout) as http:
         client = LaasClient(http, settings, api_key, backoff=backoff)

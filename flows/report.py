@@ -158,15 +158,26 @@ def check_coverage(report: WeeklyReport) -> None:
     if coverage.report_tickets == 0 and coverage.baseline_tickets == 0:
         raise WeekError(
             f"no tickets in the weeks {weeks}: the source has no data for them "
-            "(is week_start before the data begins?)"
+            "(is week_start before the data begins?)",
+            slack_text=f"{weeks.replace(' and ', ', ')} 두 주에 VOC가 한 건도 없습니다. "
+            "요청한 주가 데이터가 시작되기 전인지 확인해 주세요.",
         )
     if not coverage.is_report_week_complete:
         last = coverage.last_ticket_at
         last_text = "no data" if last is None else f"{kst_text(last)} KST"
+        week_end = f"{kst_text(week_end_utc(report.report_week))} KST"
+        last_ko = "데이터가 없어" if last is None else f"데이터가 {kst_text(last)} KST까지만 있어"
+        future_ko = (
+            f" (실행 이후 날짜가 찍힌 {coverage.future_tickets}건은 빼고 봤습니다.)"
+            if coverage.future_tickets
+            else ""
+        )
         raise StaleSourceError(
             f"the source data ends at {last_text}, before the end of the reported week "
-            f"{week_range_text(report.report_week)} ({kst_text(week_end_utc(report.report_week))} KST)"
-            f"{future_dated_note(coverage)}: no report sent; rerun when the data has been loaded"
+            f"{week_range_text(report.report_week)} ({week_end})"
+            f"{future_dated_note(coverage)}: no report sent; rerun when the data has been loaded",
+            slack_text=f"원본 {last_ko} 보고 주간 {week_range_text(report.report_week)}"
+            f"({week_end} 종료)을 다 담지 못했습니다.{future_ko} 데이터가 적재된 뒤 다시 실행해 주세요.",
         )
 
 

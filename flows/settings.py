@@ -2,14 +2,65 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from flows.errors import SettingsError
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PRESET_HASH = "90571f07e6b60e047620162ecc29b423dba8280aba60dba503aac082082ad0c4"
+
+# BigQuery names are spliced into SQL and profiles.yml, so they are held to a documented safe
+# subset of BigQuery's rules: a project id is 6–30 lowercase letters, digits and hyphens starting
+# with a letter (optionally after a `domain.com:` prefix); a dataset is letters, digits and
+# underscores; a table is letters, digits, underscores and hyphens (no spaces, no backticks).
+_BQ_PROJECT = r"(?:[a-z0-9][a-z0-9.-]{0,62}:)?[a-z][a-z0-9-]{4,28}[a-z0-9]"
+_BQ_DATASET = r"[A-Za-z0-9_]{1,1024}"
+_BQ_TABLE = r"[A-Za-z0-9_][A-Za-z0-9_-]{0,1023}"
+
+
+def _matching(pattern: str, what: str) -> AfterValidator:
+    """A validator accepting only values that match `pattern` in full; `what` says what is allowed."""
+    compiled = re.compile(pattern)
+
+    def check(value: str | None) -> str | None:
+        if value is not None and not compiled.fullmatch(value):
+            raise ValueError(what)
+        return value
+
+    return AfterValidator(check)
+
+
+def _http_url(value: str | None) -> str | None:
+    """An http(s) URL with a host and nothing that could end a header or a Slack link."""
+    if value is None:
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or re.search(r"[\s<>|]", value):
+        raise ValueError("must be an http:// or https:// URL")
+    return value
+
+
+BqProject = Annotated[
+    str, _matching(_BQ_PROJECT, "must be a BigQuery project id: 6-30 lowercase letters, digits, hyphens")
+]
+BqDataset = Annotated[str, _matching(_BQ_DATASET, "must be a BigQuery dataset: letters, digits, underscores")]
+BqTable = Annotated[
+    str,
+    _matching(
+        rf"{_BQ_PROJECT}\.{_BQ_DATASET}\.{_BQ_TABLE}",
+        "must be project.dataset.table (project: lowercase letters, digits, hyphens; dataset: "
+        "letters, digits, underscores; table: letters, digits, underscores, hyphens)",
+    ),
+]
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+HeaderValue = Annotated[str, _matching(r"[\x21-\x7e]{1,256}", "must be printable ASCII without spaces")]
 
 
 class VocSettings(BaseSettings):
@@ -25,30 +76,34 @@ class VocSettings(BaseSettings):
     duckdb_path: Path | None = Field(None, validation_alias="VOC_DUCKDB_PATH")
     # A prefect-gcp GcpCredentials block with the BigQuery service account (flows/gcp_credentials.py).
     gcp_credentials_block: str | None = Field(None, validation_alias="VOC_GCP_CREDENTIALS_BLOCK")
-    bq_project: str | None = Field(None, validation_alias="VOC_BQ_PROJECT")
-    bq_dataset: str | None = Field(None, validation_alias="VOC_BQ_DATASET")
-    bq_location: str = Field("asia-northeast3", validation_alias="VOC_BQ_LOCATION")
-    bq_source_table: str = Field(
+    bq_project: BqProject | None = Field(None, validation_alias="VOC_BQ_PROJECT")
+    bq_dataset: BqDataset | None = Field(None, validation_alias="VOC_BQ_DATASET")
+    bq_location: Annotated[str, _matching(r"[A-Za-z0-9-]{1,64}", "must be a BigQuery location, e.g. US")] = (
+        Field("asia-northeast3", validation_alias="VOC_BQ_LOCATION")
+    )
+    bq_source_table: BqTable = Field(
         "wanted-data.wanted_ml.zendesk_voc_classified", validation_alias="VOC_BQ_SOURCE_TABLE"
     )
 
     # Slack delivery
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_credentials_block: str | None = Field(None, validation_alias="VOC_SLACK_CREDENTIALS_BLOCK")
-    slack_api_url: str = Field("https://slack.com/api/", validation_alias="VOC_SLACK_API_URL")
+    slack_api_url: HttpUrl = Field("https://slack.com/api/", validation_alias="VOC_SLACK_API_URL")
     slack_channel: str | None = Field(None, validation_alias="VOC_SLACK_CHANNEL")
-    dashboard_url: str | None = Field(None, validation_alias="VOC_DASHBOARD_URL")
+    dashboard_url: HttpUrl | None = Field(None, validation_alias="VOC_DASHBOARD_URL")
     post_quiet_weeks: bool = Field(True, validation_alias="VOC_POST_QUIET_WEEKS")
     summary_max_per_severity: int = Field(20, ge=1, le=100, validation_alias="VOC_SUMMARY_MAX_PER_SEVERITY")
 
     # LLM follow-up analysis (LaaS preset API)
     laas_api_key: SecretStr | None = Field(None, validation_alias="LAAS_API_KEY")
     laas_api_key_block: str | None = Field(None, validation_alias="VOC_LAAS_SECRET_BLOCK")
-    laas_base_url: str = Field("https://api-laas.wanted.co.kr", validation_alias="LAAS_BASE_URL")
-    laas_project: str = Field("WANTED_DATA", validation_alias="LAAS_PROJECT")
-    laas_preset_hash: str = Field(DEFAULT_PRESET_HASH, validation_alias="LAAS_PRESET_HASH")
+    laas_base_url: HttpUrl = Field("https://api-laas.wanted.co.kr", validation_alias="LAAS_BASE_URL")
+    laas_project: HeaderValue = Field("WANTED_DATA", validation_alias="LAAS_PROJECT")
+    laas_preset_hash: HeaderValue = Field(DEFAULT_PRESET_HASH, validation_alias="LAAS_PRESET_HASH")
     llm_concurrency: int = Field(4, ge=1, le=64, validation_alias="VOC_LLM_CONCURRENCY")
-    llm_timeout_seconds: float = Field(60.0, gt=0, validation_alias="VOC_LLM_TIMEOUT_SECONDS")
+    llm_timeout_seconds: float = Field(
+        60.0, gt=0, allow_inf_nan=False, validation_alias="VOC_LLM_TIMEOUT_SECONDS"
+    )
     llm_max_attempts: int = Field(4, ge=1, le=10, validation_alias="VOC_LLM_MAX_ATTEMPTS")
 
     # Slack @mention bot
@@ -58,6 +113,29 @@ class VocSettings(BaseSettings):
         default_factory=list, validation_alias="VOC_BOT_ALLOWED_CHANNELS"
     )
     bot_deployment: str = Field("voc-weekly-report/ad-hoc", validation_alias="VOC_BOT_DEPLOYMENT")
+
+    def __init__(self, **values: Any) -> None:
+        """Read the settings; a bad value fails in one line naming its variable and what it may be."""
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise SettingsError(settings_error_text(exc)) from None
+
+    @field_validator("home", "dbt_project_dir")
+    @classmethod
+    def _a_folder(cls, value: Path) -> Path:
+        """A folder (or one that can still be created), never an existing file."""
+        if value.exists() and not value.is_dir():
+            raise ValueError("must be a folder, not a file")
+        return value
+
+    @field_validator("duckdb_path")
+    @classmethod
+    def _not_a_folder(cls, value: Path | None) -> Path | None:
+        """The warehouse is one file."""
+        if value is not None and value.is_dir():
+            raise ValueError("must be a file path, not a folder")
+        return value
 
     @field_validator("bot_allowed_channels", mode="before")
     @classmethod
@@ -93,3 +171,54 @@ class VocSettings(BaseSettings):
         if self.bot_allowed_channels:
             return self.bot_allowed_channels
         return [self.slack_channel] if self.slack_channel else []
+
+
+def settings_error_text(error: ValidationError) -> str:
+    """One line: every bad setting by its variable name, the value given and what is allowed."""
+    by_alias = {str(field.validation_alias): field for field in VocSettings.model_fields.values()}
+    problems = []
+    for item in error.errors():
+        name = str(item["loc"][0]) if item["loc"] else "settings"
+        field = by_alias.get(name)
+        if item["type"] == "value_error":
+            allowed = str(item.get("ctx", {}).get("error", item["msg"]))
+        else:
+            allowed = _allowed(field) if field else item["msg"]
+        secret = field is not None and field.annotation is not None and "SecretStr" in str(field.annotation)
+        given = "" if secret or item["type"] == "missing" else f"={_shown(item['input'])}"
+        problems.append(f"{name}{given}: {allowed}")
+    return "; ".join(problems)
+
+
+def _shown(value: object) -> str:
+    """The value as the user typed it, quoted, on one line, not too long."""
+    text = repr(str(value))
+    return text if len(text) <= 60 else text[:57] + "...'"
+
+
+def _allowed(field: FieldInfo) -> str:
+    """What a field accepts, from its type and bounds."""
+    annotation = field.annotation
+    if get_origin(annotation) is Literal:
+        return "must be one of " + ", ".join(str(choice) for choice in get_args(annotation))
+    if annotation is bool:
+        return "must be true or false"
+    if annotation is int:
+        return f"must be a whole number{_bounds(field)}"
+    if annotation is float:
+        return f"must be a number{_bounds(field)}"
+    return "has an invalid value"
+
+
+def _bounds(field: FieldInfo) -> str:
+    """' from 1 to 64', ' greater than 0', ...: the numeric bounds of a field."""
+    names = ("ge", "gt", "le", "lt")
+    limits = {name: getattr(item, name) for item in field.metadata for name in names if hasattr(item, name)}
+    low, high = limits.get("ge", limits.get("gt")), limits.get("le", limits.get("lt"))
+    if "ge" in limits and high is not None:
+        return f" from {low} to {high}"
+    if "gt" in limits:
+        return f" greater than {low}" + (f" and at most {high}" if high is not None else "")
+    if low is not None:
+        return f" of at least {low}"
+    return f" of at most {high}" if high is not None else ""

@@ -166,7 +166,10 @@ def data_notes(coverage: Coverage) -> list[str]:
 
 
 def failure_notice(reason: str) -> SlackMessage:
-    """The short message saying why this week's report is missing (once per distinct reason)."""
+    """The short message saying why this week's report is missing (once per distinct reason).
+
+    `reason` is Korean, like everything posted to the channel: a VocError's `slack_text`.
+    """
     text = f":warning: 주간 VOC 리포트를 보내지 않았습니다: {mrkdwn.escape(reason)}"
     digest = hashlib.sha256(reason.encode("utf-8")).hexdigest()[:12]
     return SlackMessage(key=f"notice-{digest}", text=text, blocks=_to_dicts([SectionBlock(text=_md(text))]))

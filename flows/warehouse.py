@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -12,7 +13,7 @@ from typing import Any, Protocol
 
 import duckdb
 
-from flows.errors import DbtError, SourceError
+from flows.errors import DbtError, SourceError, WarehouseLockedError
 from flows.report import CategoryChange, Coverage, KeywordChange, Sample, Thresholds, WeeklyReport
 from flows.settings import VocSettings
 
@@ -40,23 +41,39 @@ _SOURCE_SETTING = "VOC_SOURCE_PATH"
 
 def check_source_file(path: Path) -> None:
     """Fail in one line, naming the file and the setting, unless DuckDB can read the export."""
-    where = f"{_SOURCE_SETTING}={path}"
+    text = str(path)
+    where = f"{_SOURCE_SETTING}={text if text.isprintable() else repr(text)}"
     if not path.is_file():
-        raise SourceError(f"{where}: no such file (set {_SOURCE_SETTING} to a CSV or Parquet export)")
+        raise SourceError(
+            f"{where}: no such file (set {_SOURCE_SETTING} to a CSV or Parquet export)",
+            slack_text=f"원본 데이터 파일이 없습니다. {_SOURCE_SETTING} 설정을 확인해 주세요.",
+        )
+    if path.stat().st_size == 0:
+        raise SourceError(
+            f"{where}: the file is empty (export the tickets again)",
+            slack_text="원본 데이터 파일이 비어 있습니다.",
+        )
     try:
         with duckdb.connect() as con:
             described = con.execute(f"describe select * from {_quote(path)}").fetchall()
     except duckdb.Error as exc:
         reason = str(exc).strip().splitlines()[0]
-        raise SourceError(f"{where}: cannot be read as CSV or Parquet ({reason})") from exc
+        raise SourceError(
+            f"{where}: cannot be read as CSV or Parquet ({reason})",
+            slack_text="원본 데이터 파일을 CSV나 Parquet으로 읽을 수 없습니다.",
+        ) from exc
     types = {str(name): str(type_) for name, type_, *_ in described}
     missing = [column for column in SOURCE_COLUMNS if column not in types]
     if missing:
-        raise SourceError(f"{where}: missing column(s) {', '.join(missing)} of the source contract")
+        raise SourceError(
+            f"{where}: missing column(s) {', '.join(missing)} of the source contract",
+            slack_text=f"원본 데이터에 필요한 열이 없습니다: {', '.join(missing)}",
+        )
     if not types["event_create_time"].startswith(("TIMESTAMP", "DATE")):
         raise SourceError(
             f"{where}: event_create_time is {types['event_create_time']}, not a timestamp "
-            "(export it as ISO 8601, e.g. 2026-11-16 09:30:00+00)"
+            "(export it as ISO 8601, e.g. 2026-11-16 09:30:00+00)",
+            slack_text="원본 데이터의 event_create_time 열이 날짜·시각 형식이 아닙니다.",
         )
 
 
@@ -89,7 +106,7 @@ def dbt_environment(settings: VocSettings) -> Iterator[None]:
 
 
 def invoke_dbt(settings: VocSettings, args: list[str]) -> None:
-    """Run a dbt command on the configured target; any failing model or test raises.
+    """Run a dbt command on the configured target; a failing model or test raises a one-line DbtError.
 
     Inside a flow run it goes through prefect-dbt, so every node shows up as a Prefect task. From
     the command line, plain dbt: no Prefect server needs to start just to build a table.
@@ -101,17 +118,88 @@ def invoke_dbt(settings: VocSettings, args: list[str]) -> None:
     project_dir = settings.dbt_project_dir
     with dbt_environment(settings):
         if FlowRunContext.get() or TaskRunContext.get():
-            from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
-
-            settings_ = PrefectDbtSettings(project_dir=project_dir, profiles_dir=project_dir)
-            PrefectDbtRunner(settings=settings_).invoke(args)  # raises on any failure
+            _invoke_prefect_dbt(settings, project_dir, args)
             return
         from dbt.cli.main import dbtRunner
 
         dirs = ["--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
-        result = dbtRunner().invoke([*args, *dirs])
+        # `dbt --help` / `dbt --version` take no directories (dbt would call them unknown options).
+        top_level = all(arg.startswith("-") for arg in args)
+        result = dbtRunner().invoke(args if top_level else [*args, *dirs])
     if not result.success:
-        raise DbtError(f"dbt {' '.join(args)} failed (see the dbt output above)")
+        results = getattr(result.result, "results", None) or []
+        outcomes = [(r.node.unique_id, str(r.status), r.message or "") for r in results]
+        raise dbt_failure(settings, args, result.exception, outcomes)
+
+
+def _invoke_prefect_dbt(settings: VocSettings, project_dir: Path, args: list[str]) -> None:
+    """prefect-dbt's runner; its run-end hook keeps dbt's own error and node results for the message."""
+    from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
+    from prefect_dbt.core._hooks import DbtHookContext
+
+    runner = PrefectDbtRunner(settings=PrefectDbtSettings(project_dir=project_dir, profiles_dir=project_dir))
+    ended: list[DbtHookContext] = []
+    runner.on_run_end(ended.append)
+    try:
+        runner.invoke(args)
+    except ValueError:  # prefect-dbt's multi-line summary of what dbt already reported
+        if not ended:
+            raise
+        end = ended[0]
+        outcomes = [
+            (node_id, str(result.get("status", "")), str(result.get("message") or ""))
+            for node_id, result in (end.run_results or {}).items()
+        ]
+        raise dbt_failure(settings, args, end.error, outcomes) from None
+
+
+FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
+
+
+def dbt_failure(
+    settings: VocSettings, args: list[str], error: BaseException | None, outcomes: list[tuple[str, str, str]]
+) -> DbtError:
+    """One line: a locked warehouse file, or the first failed model/test and its first error line."""
+    command = next((arg for arg in args if not arg.startswith("-")), "dbt")
+    if error is not None and _LOCK_ERROR in str(error):
+        return warehouse_locked(settings.duckdb_file)
+    failed = [(node_id, message) for node_id, status, message in outcomes if status in FAILED_STATUSES]
+    if not failed:
+        reason = first_error_line(str(error)) if error is not None else "no reason given"
+        return DbtError(
+            f"dbt {command} failed: {reason}",
+            slack_text="데이터 모델(dbt)을 만들지 못했습니다. 실행 기록에서 dbt 오류를 확인해 주세요.",
+        )
+    node_id, message = failed[0]
+    kind, name = node_id.split(".")[0], node_id.split(".")[-1]
+    kind_ko = {"test": "데이터 테스트", "model": "모델"}.get(kind, kind)
+    more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+    return DbtError(
+        f"dbt {command} failed: {kind} {name} failed: {first_error_line(message)}{more}",
+        slack_text=f"dbt {kind_ko} `{name}`이(가) 실패해 리포트를 만들지 못했습니다. "
+        "실행 기록에서 원인을 확인해 주세요.",
+    )
+
+
+def first_error_line(message: str) -> str:
+    """The line of a dbt message that says what went wrong (not the 'Error in model x (path)' header)."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    useful = [line for line in lines if not re.match(r"^[\w ]*Error in \w+ \S+ \(", line)]
+    text = (useful or lines or ["no message"])[0]
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+_LOCK_ERROR = "Could not set lock on file"
+
+
+def warehouse_locked(path: Path) -> WarehouseLockedError:
+    """Two runs share one DuckDB file: say which file and how to run them apart."""
+    return WarehouseLockedError(
+        f"another run is using {path}: wait for it to finish, or set VOC_DUCKDB_PATH "
+        "(or VOC_HOME) to another file for this run",
+        slack_text="다른 실행이 같은 웨어하우스 파일을 쓰고 있어 리포트를 만들지 못했습니다. "
+        "그 실행이 끝난 뒤 다시 실행해 주세요.",
+    )
 
 
 def build_week(settings: VocSettings, week: date, quiet: bool = False) -> dict[str, str]:
@@ -153,7 +241,13 @@ class DuckDBWarehouse:
     def fetch(self, sql: str, week: date) -> list[dict[str, Any]]:
         # Not read_only: dbt-duckdb keeps its connection to the file open in this process, and
         # DuckDB refuses a second connection with a different configuration.
-        with duckdb.connect(str(self.path)) as con:
+        try:
+            con = duckdb.connect(str(self.path))
+        except duckdb.IOException as exc:
+            if _LOCK_ERROR in str(exc):
+                raise warehouse_locked(self.path) from None
+            raise
+        with con:
             cursor = con.execute(sql.replace("@week", "$week"), {"week": week})
             columns = [description[0] for description in cursor.description or ()]
             return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
@@ -190,7 +284,10 @@ def read_report(warehouse: Warehouse, relations: dict[str, str], week: date) -> 
         week,
     )
     if not status_rows:
-        raise SourceError(f"no report status for week {week}: run dbt build for that week first")
+        raise SourceError(
+            f"no report status for week {week}: run dbt build for that week first",
+            slack_text=f"{week} 주의 집계가 없습니다. 그 주의 dbt build를 먼저 실행해 주세요.",
+        )
     categories = warehouse.fetch(
         f"""select * from {relations["voc_weekly_comparison"]}
         where report_week_start = @week

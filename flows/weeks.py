@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta, timezone
 
 from flows.errors import WeekError
@@ -37,19 +38,38 @@ def week_range_text(week_start: date) -> str:
     return f"{week_start.isoformat()} ~ {(week_start + timedelta(days=6)).isoformat()}"
 
 
-def resolve_report_week(requested: date | str | None, now: datetime | None = None) -> date:
+def parse_week(text: str, name: str = "week_start") -> date:
+    """A day given as text (YYYY-MM-DD); anything else fails in one line naming the option `name`."""
+    shown = repr(text) if len(text) <= 40 else repr(text[:37] + "...")
+    hint = "give a day of the week to report as YYYY-MM-DD, e.g. 2026-11-16"
+    if not text.strip():
+        raise WeekError(f"{name} is empty: {hint}", slack_text="요청한 주가 비어 있습니다.")
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as exc:
+        reason = "no such day" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()) else "not a date"
+        raise WeekError(
+            f"{name} {shown}: {reason}; {hint}", slack_text=f"요청한 주 {shown}는 날짜가 아닙니다."
+        ) from exc
+
+
+def resolve_report_week(
+    requested: date | str | None, now: datetime | None = None, name: str = "week_start"
+) -> date:
     """The KST Monday of the week to report: `requested` (any day of it), or the last complete week.
 
     A week that has not ended yet is refused: its counts would still be growing.
     """
     latest = last_complete_week(now)
-    if requested is None or requested == "":
+    if requested is None:
         return latest
-    day = date.fromisoformat(requested) if isinstance(requested, str) else requested
+    day = parse_week(requested, name) if isinstance(requested, str) else requested
     monday = week_monday(day)
     if monday > latest:
         raise WeekError(
-            f"week_start {day.isoformat()}: the week {week_range_text(monday)} has not ended yet "
-            f"(the latest complete KST week starts {latest.isoformat()})"
+            f"{name} {day.isoformat()}: the week {week_range_text(monday)} has not ended yet "
+            f"(the latest complete KST week starts {latest.isoformat()})",
+            slack_text=f"요청한 주({week_range_text(monday)})가 아직 끝나지 않았습니다. "
+            f"가장 최근에 끝난 주는 {latest.isoformat()}에 시작합니다.",
         )
     return monday

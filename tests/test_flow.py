@@ -30,6 +30,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.flow import Outcome, voc_weekly_report
+from flows.out_folder import RECORD
 from tests.laas_server import API_KEY as LAAS_KEY
 from tests.laas_server import LaasServer, answer, malformed, rate_limited, server_error
 from tests.slack_server import VALID_TOKEN, Fault, SlackServer
@@ -249,8 +250,9 @@ def test_main_command_previews_the_report_and_writes_the_exact_payloads(
     assert "Weekly VOC 변화" in result.output and "[CRITICAL] 개인회원 / 계정 / 로그인 오류" in result.output
     assert "week 2026-11-16: dry run" in result.output
 
-    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    files = sorted(p.name for p in (tmp_path / "out").iterdir() if p.name != RECORD)
     assert files[0] == "01-summary.json" and files[-1] == "report.json" and len(files) == 5
+    assert sorted((tmp_path / "out" / RECORD).read_text(encoding="utf-8").split()) == files
     summary = json.loads((tmp_path / "out" / files[0]).read_text(encoding="utf-8"))
     assert set(summary) == {"channel", "text", "blocks", "unfurl_links", "unfurl_media"}
     assert summary["channel"] == CHANNEL
@@ -282,8 +284,12 @@ def test_stale_source_posts_no_report_but_says_why_naming_the_last_data(
     assert (state.message or "").startswith(
         "the source data ends at 2026-11-20 18:45 KST, before the end of the reported week"
     )
-    (notice,) = messages  # the notice, and no report
-    assert notice["text"].startswith(":warning: 주간 VOC 리포트를 보내지 않았습니다")
+    (notice,) = messages  # the notice, and no report, in Korean throughout
+    assert notice["text"] == (
+        ":warning: 주간 VOC 리포트를 보내지 않았습니다: 원본 데이터가 2026-11-20 18:45 KST까지만 있어 "
+        "보고 주간 2026-11-16 ~ 2026-11-22(2026-11-23 00:00 KST 종료)을 다 담지 못했습니다. "
+        "데이터가 적재된 뒤 다시 실행해 주세요."
+    )
 
 
 def test_future_week_is_refused_before_dbt_runs(
