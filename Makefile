@@ -36,6 +36,7 @@ dbt-docs: $(VENV)/.installed     ## dbt docs generate + serve on the embedded de
 bench: $(VENV)/.installed        ## Benchmarks; figures go to BENCHMARKS.md
 	$(BIN)/python benchmarks/bench_incremental_scan.py
 	$(BIN)/python benchmarks/bench_llm_concurrency.py
+	$(BIN)/python benchmarks/bench_signal.py
 
 lock:                            ## Re-pin requirements.lock after editing pyproject.toml
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv

@@ -19,13 +19,16 @@ import logging
 import re
 import secrets
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from http.client import HTTPException
 from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any, cast
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
@@ -59,6 +62,30 @@ _LAST_WEEK = re.compile(r"(지난|저번)\s*주")
 _THIS_WEEK = re.compile(r"이번\s*주")
 
 StartReport = Callable[[VocSettings, str, str, date], Any]
+SEEN_EVENTS_MAX = 1000  # Slack retries within minutes: a thousand recent mentions is plenty
+SEEN_EVENTS_TTL_SECONDS = 3600.0
+
+
+class SeenEvents:
+    """The event_ids handled recently (bounded by count and age), so Slack's re-deliveries are ignored."""
+
+    def __init__(self, max_size: int = SEEN_EVENTS_MAX, ttl: float = SEEN_EVENTS_TTL_SECONDS) -> None:
+        self._seen: OrderedDict[str, float] = OrderedDict()
+        self._max_size, self._ttl = max_size, ttl
+        self._lock = threading.Lock()  # HTTP mode handles requests in parallel threads
+
+    def first_time(self, event_id: str) -> bool:
+        """Remember `event_id`; True unless it was seen within the TTL."""
+        now = time.monotonic()
+        with self._lock:
+            while self._seen and (
+                len(self._seen) >= self._max_size or next(iter(self._seen.values())) < now - self._ttl
+            ):
+                self._seen.popitem(last=False)
+            if event_id in self._seen:
+                return False
+            self._seen[event_id] = now
+            return True
 
 
 class WeekTextError(ValueError):
@@ -213,6 +240,8 @@ def _reply(client: WebClient, channel: str, thread_ts: str, text: str) -> None:
         client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
     except SlackApiError as exc:  # the bot keeps serving other mentions; the reason goes to its log
         logger.warning("Could not reply in %s/%s: %s", channel, thread_ts, exc.response.get("error"))
+    except (SlackClientError, OSError, HTTPException) as exc:  # unreachable, timed out, dropped
+        logger.warning("Could not reply in %s/%s: %s", channel, thread_ts, _one_line(exc))
 
 
 def _one_line(error: Exception) -> str:
@@ -231,6 +260,18 @@ def build_app(settings: VocSettings, *, start_report: StartReport = start_report
         signing_secret=secret.get_secret_value() if secret else secrets.token_urlsafe(32),
         logger=logging.getLogger("flows.bot.bolt"),
     )
+
+    seen = SeenEvents()
+
+    @app.middleware
+    def ignore_redeliveries(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:
+        """Acknowledge an event Slack sends again (X-Slack-Retry-Num, same event_id) and do nothing."""
+        event_id = body.get("event_id")
+        if isinstance(event_id, str) and not seen.first_time(event_id):
+            logger.info("Event %s was delivered again by Slack: acknowledged and ignored", event_id)
+            return BoltResponse(status=200, body="")
+        next()
+        return None
 
     @app.event("app_mention")
     def on_mention(event: dict[str, Any], context: Any, client: WebClient) -> None:
@@ -256,7 +297,9 @@ def bot_identity(client: WebClient) -> str:
         hint = FATAL_SLACK_ERRORS.get(error, "Slack refused the bot token ({error})")
         raise VocError(hint.format(channel="", error=error)) from None
     except (SlackClientError, OSError) as exc:
-        raise VocError(f"cannot reach the Slack API at {client.base_url}: {_one_line(exc)}") from None
+        raise VocError(
+            f"cannot reach the Slack API at {client.base_url} ({_one_line(exc)}): check VOC_SLACK_API_URL"
+        ) from None
     return str(response.get("user") or response.get("user_id"))
 
 

@@ -16,8 +16,9 @@ from typer._click.exceptions import UsageError
 from typer.core import TyperGroup
 
 from flows import errors
+from flows.backtest import BacktestWeek
 from flows.errors import VocError
-from flows.formatting import neg_ratio_text, ticket_change_text
+from flows.formatting import evidence_line, neg_ratio_text, ticket_change_text
 from flows.out_folder import check_out_folder
 from flows.report import WeeklyReport, check_coverage
 from flows.settings import VocSettings
@@ -172,6 +173,61 @@ def compare(week: WeekOption = None) -> None:
         console.print(f"[yellow]These figures are not a report: {escape(str(exc))}[/yellow]")
 
 
+@app.command()
+def backtest(
+    weeks: Annotated[
+        int, typer.Option(min=1, max=260, help="How many weeks to replay, ending with --week.")
+    ] = 26,
+    week: WeekOption = None,
+    dbt_vars: Annotated[
+        str | None,
+        typer.Option(
+            "--vars", help="Other thresholds to try, as dbt vars: '{\"critical_increase_pct\": 50}'."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for the CSV and PNG (default: .voc/backtest).")
+    ] = None,
+) -> None:
+    """Replay the rules over past weeks in one dbt run: flags per week, how many significant, totals."""
+    from flows.backtest import backtest_settings, parse_vars, replay, write_chart, write_csv
+    from flows.warehouse import prepare_source
+
+    parsed_vars = parse_vars(dbt_vars)  # bad JSON fails before any work
+    settings = VocSettings()
+    end_week = resolve_report_week(week)
+    prepare_source(settings)
+    replayed = replay(backtest_settings(settings), end_week, weeks, parsed_vars)
+    console.print(backtest_table(replayed))
+    folder = out or settings.home / "backtest"
+    stem = f"backtest-{end_week.isoformat()}-{weeks}w"
+    write_csv(folder / f"{stem}.csv", replayed)
+    write_chart(folder / f"{stem}.png", replayed)
+    console.print(f"Wrote {escape(str((folder / stem).resolve()))}.csv and .png")
+
+
+def backtest_table(weeks: list[BacktestWeek]) -> Table:
+    """Per replayed week: flags by severity and how many pass the gate, then the totals."""
+    from flows.backtest import totals
+
+    table = Table(title="Backtest: flags per week (severity rules) and significant flags (FDR gate)")
+    for column in ("week", "CRITICAL", "MONITOR", "IMPROVED", "flagged", "significant"):
+        table.add_column(column, justify="left" if column == "week" else "right")
+    for row in weeks:
+        table.add_row(
+            row.report_week.isoformat(),
+            *(str(n) for n in (row.critical, row.monitor, row.improved, row.flagged, row.significant)),
+        )
+    total = totals(weeks)
+    table.add_section()
+    table.add_row(
+        "total",
+        *(str(n) for n in (total.critical, total.monitor, total.improved, total.flagged, total.significant)),
+        style="bold",
+    )
+    return table
+
+
 @app.command(
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     add_help_option=False,
@@ -219,6 +275,7 @@ def comparison_table(report: WeeklyReport) -> Table:
     table.add_column("category")
     table.add_column("VOC 수 (기준주 → 비교주)")
     table.add_column("부정비율")
+    table.add_column("근거 (최근 8주 · 판정)")
     for change in report.categories:
         style = SEVERITY_STYLES[change.severity]
         table.add_row(
@@ -226,6 +283,7 @@ def comparison_table(report: WeeklyReport) -> Table:
             change.category_label,
             ticket_change_text(change),
             neg_ratio_text(change),
+            evidence_line(change),
             style=None,
         )
     return table

@@ -1,23 +1,56 @@
-"""Getting messages to Slack exactly once: the Web API client, its errors, and the delivery ledger."""
+"""Getting messages to Slack exactly once: the Web API client, its errors, and the delivery ledger.
+
+Exactly once rests on three things: one delivery per channel at a time (a Prefect global concurrency
+limit, `channel_lock`), a ledger that records each message's ts (and that an attempt started), and
+Slack itself for attempts whose outcome is unknown: every message carries its ledger key as Slack
+message metadata, so after a timeout, a dropped connection or a 5xx the channel's (or thread's)
+history says whether Slack stored it.
+"""
 
 from __future__ import annotations
 
+import itertools
 import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
+from http.client import HTTPException
 from typing import Any
+from urllib.error import URLError
 
 from prefect.results import ResultStore
 from pydantic import SecretStr
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from tenacity import (
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_before_delay,
+    wait_exponential,
 )
 
 from flows.errors import SlackDeliveryError, VocError
 from flows.settings import VocSettings
 from flows.slack_messages import SlackMessage
+
+METADATA_EVENT_TYPE = "voc_weekly_message"
+POST_ATTEMPTS = 4  # posts of one message whose outcome stayed unknown, before the run gives up
+CLOCK_SKEW_SECONDS = 300  # history is searched from this long before the first attempt started
+ATTEMPT_STARTED = "attempt_started"  # ledger value of a post not yet known to be in Slack
+HISTORY_PAGES = 10  # of 200 messages: a bounded search, even in a busy channel
+LOCK_LEASE_SECONDS = 60  # a crashed holder's slot is freed this long after its last renewal
+# Answers after which Slack may or may not have stored a post: no status line, or a 5xx.
+AMBIGUOUS_ERRORS = (TimeoutError, ConnectionError, HTTPException)
 
 # Slack errors no retry can fix, and what the user should do about each.
 FATAL_SLACK_ERRORS = {
@@ -31,8 +64,15 @@ FATAL_SLACK_ERRORS = {
     "not_authed": "no Slack token was sent: set SLACK_BOT_TOKEN or VOC_SLACK_CREDENTIALS_BLOCK",
     "token_revoked": "the Slack bot token was revoked: reinstall the app and update SLACK_BOT_TOKEN",
     "account_inactive": "the Slack bot token belongs to a deactivated app: update SLACK_BOT_TOKEN",
-    "missing_scope": "the Slack token lacks the chat:write scope: add it and reinstall the app",
+    "missing_scope": "the Slack token lacks the {needed} scope: add it (slack-app-manifest.yaml) and "
+    "reinstall the app",
+    "ratelimited": "Slack kept rate-limiting the bot (Retry-After beyond VOC_MAX_RETRY_WAIT_SECONDS): "
+    "run again later",
 }
+
+
+class UnknownOutcome(Exception):
+    """A post Slack may have stored without saying so (timeout, dropped connection, 5xx)."""
 
 
 def slack_token(settings: VocSettings) -> SecretStr | None:
@@ -53,23 +93,191 @@ def slack_token(settings: VocSettings) -> SecretStr | None:
     return settings.slack_bot_token
 
 
-def slack_client(token: SecretStr, base_url: str) -> WebClient:
-    """A WebClient that honours 429 Retry-After and retries 5xx and connection errors."""
-    client = WebClient(token=token.get_secret_value(), base_url=base_url.rstrip("/") + "/")
-    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=5))
-    client.retry_handlers.append(ServerErrorRetryHandler(max_retry_count=3))
-    return client
+def _is_post(request: HttpRequest) -> bool:
+    return request.url.rstrip("/").endswith("/chat.postMessage")
+
+
+class NotSentRetryHandler(ConnectionErrorRetryHandler):
+    """Connection errors: retried when nothing reached Slack (refused, DNS); a lost answer only for reads."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if isinstance(error, URLError):  # urllib raises it while sending: the request never arrived
+            return response is None
+        # A post whose answer was lost may be in Slack: delivery looks for it before posting again.
+        return not _is_post(request) and super()._can_retry(
+            state=state, request=request, response=response, error=error
+        )
+
+
+class ReadServerErrorRetryHandler(ServerErrorRetryHandler):
+    """5xx: retried for reads; a post answered with a 5xx may be stored, so delivery reconciles it."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return not _is_post(request) and super()._can_retry(
+            state=state, request=request, response=response, error=error
+        )
+
+
+class CappedRateLimitRetryHandler(RateLimitErrorRetryHandler):
+    """429: waits Retry-After, unless that would take the client's total wait past `max_wait` seconds."""
+
+    def __init__(self, max_wait: float, max_retry_count: int = 10) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait = max_wait
+        self.waited = 0.0
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        wait = _retry_after(response) + 1  # the handler adds up to a second of jitter
+        if self.waited + wait > self.max_wait:
+            return False  # the 429 reaches the caller, which says so in one line
+        self.waited += wait
+        return True
+
+
+def _retry_after(response: HttpResponse) -> float:
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after":
+            try:
+                return float(values[0])
+            except (ValueError, IndexError):
+                break
+    return 1.0
+
+
+def slack_client(token: SecretStr, base_url: str, *, max_wait: float = 300, timeout: int = 30) -> WebClient:
+    """A WebClient that honours Retry-After up to `max_wait` seconds in all, and retries what is safe."""
+    return WebClient(
+        token=token.get_secret_value(),
+        base_url=base_url.rstrip("/") + "/",
+        timeout=timeout,
+        retry_handlers=[
+            NotSentRetryHandler(max_retry_count=3),
+            CappedRateLimitRetryHandler(max_wait),
+            ReadServerErrorRetryHandler(max_retry_count=3),
+        ],
+    )
+
+
+def slack_error(exc: SlackApiError, channel: object) -> SlackDeliveryError:
+    """The one-line error for an answer Slack refused, saying what to fix."""
+    error = str(exc.response.get("error", "unknown_error"))
+    hint = FATAL_SLACK_ERRORS.get(error, "Slack refused the message ({error})")
+    needed = str(exc.response.get("needed") or "chat:write")
+    return SlackDeliveryError(hint.format(channel=channel, error=error, needed=needed))
+
+
+def unreachable(client: WebClient, exc: URLError) -> SlackDeliveryError:
+    """The one-line error for a Slack API that cannot be connected to (refused, DNS, TLS)."""
+    return SlackDeliveryError(
+        f"cannot reach the Slack API at {client.base_url} ({exc.reason}): check VOC_SLACK_API_URL"
+    )
 
 
 def post_message(client: WebClient, args: dict[str, Any]) -> str:
-    """chat.postMessage; returns the message ts, or raises a one-line error saying what to fix."""
+    """chat.postMessage; returns the ts, raises UnknownOutcome if Slack may have it, else a one-line error."""
     try:
         response = client.chat_postMessage(**args)
     except SlackApiError as exc:
-        error = str(exc.response.get("error", "unknown_error"))
-        hint = FATAL_SLACK_ERRORS.get(error, "Slack refused the message ({error})")
-        raise SlackDeliveryError(hint.format(channel=args.get("channel"), error=error)) from None
+        if exc.response.status_code >= 500:
+            raise UnknownOutcome(f"HTTP {exc.response.status_code}") from None
+        raise slack_error(exc, args.get("channel")) from None
+    except URLError as exc:
+        raise unreachable(client, exc) from None
+    except AMBIGUOUS_ERRORS as exc:
+        raise UnknownOutcome(type(exc).__name__) from None
     return str(response["ts"])
+
+
+def find_posted(client: WebClient, args: dict[str, Any], since: float) -> str | None:
+    """The ts of the message carrying `args`' metadata key, posted since `since` in its channel or thread."""
+    key = args["metadata"]["event_payload"]["key"]
+    window = {
+        "channel": args["channel"],
+        "oldest": f"{since - CLOCK_SKEW_SECONDS:.6f}",
+        "include_all_metadata": True,
+        "limit": 200,
+    }
+    try:
+        if thread_ts := args.get("thread_ts"):
+            pages = client.conversations_replies(ts=thread_ts, **window)
+        else:
+            pages = client.conversations_history(**window)
+        for page in itertools.islice(pages, HISTORY_PAGES):
+            for message in page.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if metadata.get("event_type") == METADATA_EVENT_TYPE and payload.get("key") == key:
+                    return str(message["ts"])
+    except SlackApiError as exc:
+        raise slack_error(exc, args["channel"]) from None
+    except URLError as exc:
+        raise unreachable(client, exc) from None
+    return None
+
+
+def deliver_message(
+    client: WebClient,
+    ledger: DeliveryLedger,
+    key: str,
+    args: dict[str, Any],
+    *,
+    max_wait: float = 300,
+    attempts: int = POST_ATTEMPTS,
+) -> str:
+    """Post one message once: an attempt of unknown outcome is looked up in Slack before posting again."""
+    args = {
+        **args,
+        "metadata": {"event_type": METADATA_EVENT_TYPE, "event_payload": {"key": ledger.key(key)}},
+    }
+    retrying = Retrying(
+        stop=stop_after_attempt(attempts) | stop_before_delay(max_wait),
+        wait=wait_exponential(multiplier=1, max=30),
+        retry=retry_if_exception_type(UnknownOutcome),
+        reraise=True,
+    )
+    try:
+        ts: str = retrying(_find_or_post, client, ledger, key, args)
+    except UnknownOutcome as exc:
+        raise SlackDeliveryError(
+            f"Slack did not confirm a message ({exc}) and it is not in {args['channel']}: run again "
+            "later to deliver the rest (nothing is posted twice)"
+        ) from None
+    return ts
+
+
+def _find_or_post(client: WebClient, ledger: DeliveryLedger, key: str, args: dict[str, Any]) -> str:
+    started = ledger.attempt_started(key)
+    if started is None:
+        ledger.record(key, {ATTEMPT_STARTED: time.time()})  # before posting: a crash leaves a trace
+    elif (found := find_posted(client, args, started)) is not None:
+        ledger.record(key, found)
+        return found
+    ts = post_message(client, args)
+    ledger.record(key, ts)  # right away: a crash after this never reposts it
+    return ts
 
 
 def post_report(
@@ -79,6 +287,8 @@ def post_report(
     channel: str,
     thread_ts: str | None,
     force: bool = False,
+    *,
+    max_wait: float = 300,
 ) -> tuple[int, int]:
     """Post, in order and in one thread, the messages the ledger has not seen; return (posted, skipped).
 
@@ -90,13 +300,43 @@ def post_report(
     for message in messages:
         ts = None if force else ledger.posted_ts(message.key)
         if ts is None:
-            ts = post_message(client, message.post_args(channel, reply_thread))
-            ledger.record(message.key, ts)  # right away: a crash after this never reposts it
+            args = message.post_args(channel, reply_thread)
+            ts = deliver_message(client, ledger, message.key, args, max_wait=max_wait)
             posted += 1
         else:
             skipped += 1
         reply_thread = reply_thread or ts
     return posted, skipped
+
+
+@contextmanager
+def channel_lock(channel: str, timeout: float) -> Iterator[None]:
+    """Hold the channel's one-slot Prefect global concurrency limit: one delivery at a time, any worker."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.concurrency.sync import concurrency
+    from prefect.exceptions import ObjectAlreadyExists
+
+    name = f"voc-weekly-delivery-{_safe(channel)}"
+    with get_client(sync_client=True) as client:
+        try:  # Prefect does not create a missing limit: it would let every run through
+            client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
+        except ObjectAlreadyExists:
+            pass  # an earlier run's, or the one we are racing
+    acquired = False
+    try:
+        with concurrency(
+            name, occupy=1, timeout_seconds=timeout, strict=True, lease_duration=LOCK_LEASE_SECONDS
+        ):
+            acquired = True
+            yield
+    except TimeoutError:
+        if acquired:
+            raise
+        raise VocError(
+            f"another run is delivering to Slack channel {channel}: gave up after "
+            f"{timeout:g} s (VOC_DELIVERY_LOCK_TIMEOUT_SECONDS)"
+        ) from None
 
 
 class DeliveryLedger:
@@ -115,6 +355,10 @@ class DeliveryLedger:
     def _path(self, key: str) -> str:
         return f"{self.prefix}/{key}"
 
+    def key(self, key: str) -> str:
+        """The key in full (channel, thread, week): what a message carries in its Slack metadata."""
+        return self._path(key)
+
     def get(self, key: str) -> Any | None:
         """What was recorded under `key` (a message's ts, or the completed report), if anything."""
         path = self._path(key)
@@ -123,7 +367,12 @@ class DeliveryLedger:
     def posted_ts(self, key: str) -> str | None:
         """The ts of the message already posted under `key`, if any."""
         ts = self.get(key)
-        return None if ts is None else str(ts)
+        return ts if isinstance(ts, str) else None
+
+    def attempt_started(self, key: str) -> float | None:
+        """When posting under `key` was first attempted, if that attempt's outcome is not recorded."""
+        value = self.get(key)
+        return float(value[ATTEMPT_STARTED]) if isinstance(value, dict) and ATTEMPT_STARTED in value else None
 
     def record(self, key: str, value: Any) -> None:
         """Remember `value` under `key` (a message's ts once it is in Slack)."""

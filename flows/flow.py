@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -13,7 +14,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, Failed, State
 
-from flows.delivery import DeliveryLedger, post_report, slack_client, slack_token
+from flows.delivery import DeliveryLedger, channel_lock, post_report, slack_client, slack_token
 from flows.errors import SlackDeliveryError, VocError, hide_user_error_tracebacks
 from flows.followups import FollowUp, builtin_follow_up
 from flows.gcp_credentials import gcp_credentials_block
@@ -37,6 +38,23 @@ SUMMARY_TS_PLACEHOLDER = "<ts of the summary message>"
 COMPLETE_KEY = "complete"  # ledger entry of a fully delivered report: its table of categories
 ALREADY_POSTED = "the report was already in Slack: nothing posted (pass force to post it again)"
 LlmChoice = Literal["auto", "laas", "builtin"]
+# The evidence columns of voc_weekly_comparison that report.json carries next to the figures.
+EVIDENCE_FIELDS = (
+    "baseline_weeks_used",
+    "baseline_weekly_tickets",
+    "baseline_mean_tickets",
+    "baseline_neg_ratio",
+    "baseline_dispersion",
+    "expected_tickets_low",
+    "expected_tickets_high",
+    "p_value_increase",
+    "p_value_decrease",
+    "p_value_negative_rise",
+    "q_value",
+    "is_significant",
+    "flagged_weeks_in_a_row",
+    "previous_severity",
+)
 
 
 @dataclass
@@ -99,8 +117,9 @@ def deliver(
     token = slack_token(settings)
     if token is None:
         raise VocError("no Slack token: set SLACK_BOT_TOKEN or VOC_SLACK_CREDENTIALS_BLOCK")
-    client = slack_client(token, settings.slack_api_url)
-    return post_report(client, ledger, messages, channel, thread_ts, force)
+    max_wait = settings.max_retry_wait_seconds
+    client = slack_client(token, settings.slack_api_url, max_wait=max_wait)
+    return post_report(client, ledger, messages, channel, thread_ts, force, max_wait=max_wait)
 
 
 def report_messages(
@@ -181,6 +200,7 @@ def report_summary(report: WeeklyReport) -> dict[str, Any]:
                     "last_neg_ratio",
                     "neg_ratio_delta_pp",
                     "severity",
+                    *EVIDENCE_FIELDS,
                 }
             )
             for change in report.categories
@@ -252,7 +272,26 @@ def _run(
     ledger = None if dry_run else DeliveryLedger(outcome.channel, thread_ts, week)
     if ledger is None:  # a folder with someone else's files is refused before any work
         check_out_folder(*dry_run_folder(settings, week, out_dir))
+    # One delivery per channel at a time, from reading the ledger to recording the report complete.
+    lock = (
+        nullcontext()
+        if ledger is None
+        else channel_lock(outcome.channel, settings.delivery_lock_timeout_seconds)
+    )
+    with lock:
+        return _report_once(settings, outcome, ledger, llm, thread_ts, out_dir, force)
 
+
+def _report_once(
+    settings: VocSettings,
+    outcome: Outcome,
+    ledger: DeliveryLedger | None,
+    llm: LlmChoice,
+    thread_ts: str | None,
+    out_dir: str | None,
+    force: bool,
+) -> Outcome:
+    """The report, unless the ledger says it is in Slack already; a failure is said in the channel."""
     # A week already delivered to this channel (and thread) costs nothing to rerun: no dbt, no LLM.
     if ledger is not None and not force and (delivered := ledger.get(COMPLETE_KEY)) is not None:
         publish_table(delivered)
@@ -293,12 +332,14 @@ def _build_and_deliver(
         return outcome
 
     # Only categories whose reply is not in Slack yet are analysed: a rerun costs no LLM calls.
+    # VOC_FOLLOW_UPS=significant leaves flags within normal variation without a reply.
+    wanted = report.follow_ups_for(settings.follow_ups)
     pending = [
         change
-        for change in report.follow_ups
+        for change in wanted
         if ledger is None or force or ledger.posted_ts(reply_key(change.category)) is None
     ]
-    outcome.already_posted = len(report.follow_ups) - len(pending)
+    outcome.already_posted = len(wanted) - len(pending)
     follow_ups = write_follow_ups(settings, report, pending, analyst)
     outcome.follow_up_failures = sum(f.origin == "failed" for f in follow_ups)
     messages = report_messages(settings, report, follow_ups)

@@ -40,3 +40,74 @@ def criteria_text(thresholds: Thresholds) -> str:
         f"IMPROVED: 감소≥{_number(t.improved_decrease_pct)}% & VOC≥{_number(t.improved_min_volume)}"
         " (VOC = 기준주·비교주 중 큰 값)"
     )
+
+
+SPARK_LEVELS = "▁▂▃▄▅▆▇█"
+SPARK_WEEKS = 8
+WITHIN_NORMAL_TEXT = "변동 범위 내"
+
+
+def sparkline(counts: list[int]) -> str:
+    """Weekly counts as bars scaled from 0 to the largest: [0, 4, 8] -> '▁▅█'."""
+    top = max(counts, default=0)
+    if top == 0:
+        return SPARK_LEVELS[0] * len(counts)
+    return "".join(SPARK_LEVELS[round(count / top * (len(SPARK_LEVELS) - 1))] for count in counts)
+
+
+def recent_counts(change: CategoryChange) -> list[int]:
+    """The last SPARK_WEEKS weekly counts, this week last."""
+    return [*change.baseline_counts, change.last_tickets][-SPARK_WEEKS:]
+
+
+def q_text(q_value: float | None) -> str:
+    """'q=0.003', 'q<0.001' for anything smaller."""
+    if q_value is None:
+        return "q 없음"
+    return "q<0.001" if q_value < 0.001 else f"q={q_value:.3f}"
+
+
+def streak_text(change: CategoryChange) -> str:
+    """'3주 연속' from the second flagged week on, else ''."""
+    return f"{change.flagged_weeks_in_a_row}주 연속" if change.flagged_weeks_in_a_row >= 2 else ""
+
+
+def significance_text(change: CategoryChange) -> str:
+    """'유의 (q=0.003)', '변동 범위 내 (q=0.420)' or '이력 부족' without a baseline."""
+    if change.baseline_weeks_used == 0 or change.q_value is None:
+        return "이력 부족"
+    verdict = "유의" if change.is_significant else WITHIN_NORMAL_TEXT
+    return f"{verdict} ({q_text(change.q_value)})"
+
+
+def expected_band_text(change: CategoryChange) -> str:
+    """'예상 8–16건' from the baseline's band, or '' without a baseline."""
+    low, high = change.expected_tickets_low, change.expected_tickets_high
+    if low is None or high is None:
+        return ""
+    return f"예상 {low:.0f}–{high:.0f}건"
+
+
+def evidence_line(change: CategoryChange) -> str:
+    """One compact line: sparkline, verdict, streak: '▁▂▁▃█ · 유의 (q=0.003) · 3주 연속'."""
+    spark = sparkline(recent_counts(change)) if change.baseline_weeks_used > 0 else ""
+    parts = [spark, significance_text(change), streak_text(change)]
+    return " · ".join(part for part in parts if part)
+
+
+def baseline_weeks_text(change: CategoryChange) -> str:
+    """'최근 8주 12, 9, 14, … → 이번 주 21 (예상 8–16건)', the baseline against this week."""
+    counts = ", ".join(str(count) for count in change.baseline_counts) or "없음"
+    band = expected_band_text(change)
+    return f"최근 {change.baseline_weeks_used}주 {counts} → 이번 주 {change.last_tickets}" + (
+        f" ({band})" if band else ""
+    )
+
+
+def evidence_footer_text(thresholds: Thresholds) -> str:
+    """The evidence rules in force: baseline weeks and the false-discovery level."""
+    return (
+        f"근거: 최근 {thresholds.baseline_weeks}주 기준선 대비 · FDR {thresholds.fdr_alpha * 100:g}% "
+        "(Benjamini–Hochberg) · 유의 = 평소 변동으로 설명하기 어려운 변화 · "
+        f"{WITHIN_NORMAL_TEXT} = 규칙상 플래그지만 평소 변동 수준"
+    )

@@ -7,11 +7,11 @@ show in Slack: never a response body, a stack trace or the API key.
 from __future__ import annotations
 
 import asyncio
-import contextvars
+import contextlib
 import json
 import logging
 import math
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
@@ -22,6 +22,7 @@ from tenacity import (
     RetryCallState,
     retry_if_exception,
     stop_after_attempt,
+    stop_before_delay,
     wait_exponential_jitter,
 )
 from tenacity.wait import wait_base
@@ -122,6 +123,7 @@ class LaasClient:
         self._api_key = api_key
         self._timeout = settings.llm_timeout_seconds
         self._max_attempts = settings.llm_max_attempts
+        self._max_wait = settings.max_retry_wait_seconds
         self._backoff = backoff
         # Held per attempt, not per category: a call sleeping before its retry leaves its slot free.
         self._slots = slots or asyncio.Semaphore(settings.llm_concurrency)
@@ -129,14 +131,23 @@ class LaasClient:
     async def complete(self, prompt: str, *, label: str = "") -> str:
         """The model's answer to `prompt` as text; raises LaasError once retrying cannot help."""
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._max_attempts),
+            # The next wait must not take the call past VOC_MAX_RETRY_WAIT_SECONDS (Retry-After included).
+            stop=stop_after_attempt(self._max_attempts) | stop_before_delay(self._max_wait),
             wait=WaitRetryAfter(self._backoff),
             retry=retry_if_exception(lambda exc: isinstance(exc, LaasError) and exc.retryable),
             before_sleep=lambda state: _log_retry(state, label, self._max_attempts),
-            reraise=True,
+            retry_error_callback=self._give_up,
         )
         answer: str = await retrying(self._attempt, prompt)
         return answer
+
+    def _give_up(self, state: RetryCallState) -> str:
+        """The last failure once retrying stopped, saying so when the wait cap stopped it."""
+        error = state.outcome.exception() if state.outcome else None
+        reason = error.reason if isinstance(error, LaasError) else type(error).__name__
+        if state.attempt_number < self._max_attempts:
+            reason += f", still failing after {self._max_wait:g} s (VOC_MAX_RETRY_WAIT_SECONDS)"
+        raise LaasError(reason)
 
     async def _attempt(self, prompt: str) -> str:
         body = {"hash": self._preset_hash, "messages": [{"role": "user", "content": prompt}]}
@@ -153,6 +164,10 @@ class LaasClient:
                     response = await self._http.post(self._url, content=content, headers=headers)
             except (TimeoutError, httpx.TimeoutException):
                 raise LaasError("timeout", retryable=True) from None
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL):
+                raise LaasError("LAAS_BASE_URL is not an http(s) URL") from None
+            except httpx.ConnectError:  # refused, DNS, TLS: the address is wrong or the service down
+                raise LaasError("cannot connect, check LAAS_BASE_URL", retryable=True) from None
             except httpx.TransportError:
                 raise LaasError("connection error", retryable=True) from None
             except httpx.HTTPError:
@@ -293,11 +308,26 @@ def write_laas_follow_ups_sync(
         asyncio.get_running_loop()
     except RuntimeError:  # the usual case, a sync Prefect task included: no loop in this thread
         return asyncio.run(coroutine)
-    # A loop already runs here, so asyncio.run would refuse: run ours in a fresh thread, keeping the
-    # context (Prefect's run context, for its logger).
-    context = contextvars.copy_context()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="laas") as pool:
-        return pool.submit(context.run, asyncio.run, coroutine).result()
+    # A loop already runs here, so asyncio.run would refuse: run ours in a daemon thread. The task
+    # is created here, so it keeps this thread's context (Prefect's run context, for its logger).
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(coroutine)
+    thread = threading.Thread(target=_run_to_end, args=(loop, task), name="laas", daemon=True)
+    thread.start()
+    try:
+        thread.join()
+    except BaseException:
+        # Ctrl-C or SIGTERM while calls may be sleeping out a Retry-After: cancel them, don't wait.
+        loop.call_soon_threadsafe(task.cancel)
+        raise
+    loop.close()
+    return task.result()
+
+
+def _run_to_end(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:
+    """Run `task` on `loop`; its outcome (a result, an error, a cancellation) is read from the task."""
+    with contextlib.suppress(Exception, asyncio.CancelledError):
+        loop.run_until_complete(task)
 
 
 def _logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:

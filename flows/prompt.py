@@ -10,8 +10,14 @@ from functools import cache
 from importlib.resources import files
 from string import Template
 
-from flows.formatting import neg_ratio_text, ticket_change_text
-from flows.report import CategoryChange, CategoryKey, Sample, WeeklyReport
+from flows.formatting import (
+    baseline_weeks_text,
+    neg_ratio_text,
+    q_text,
+    streak_text,
+    ticket_change_text,
+)
+from flows.report import CategoryChange, CategoryKey, Sample, Thresholds, WeeklyReport
 from flows.weeks import week_range_text
 
 TEMPLATE = "follow_up.md"
@@ -38,6 +44,8 @@ def build_prompt(report: WeeklyReport, change: CategoryChange) -> str:
         report_week=week_range_text(report.report_week),
         ticket_change=ticket_change_text(change),
         neg_ratio=neg_ratio_text(change),
+        baseline=baseline_text(change),
+        significance=significance_sentence(change, report.thresholds),
         data_start=DATA_START,
         data_end=DATA_END,
         keywords=_keyword_lines(report, change.category),
@@ -45,6 +53,26 @@ def build_prompt(report: WeeklyReport, change: CategoryChange) -> str:
         reported_samples=_sample_lines(report.samples_of(change.category, "reported")),
         baseline_samples=_sample_lines(report.samples_of(change.category, "baseline")),
     )
+
+
+def baseline_text(change: CategoryChange) -> str:
+    """The baseline weeks against this week, or why there is none."""
+    if change.baseline_weeks_used == 0:
+        return "이전 주 데이터가 없어 비교할 기준선이 없습니다"
+    return baseline_weeks_text(change)
+
+
+def significance_sentence(change: CategoryChange, thresholds: Thresholds) -> str:
+    """Whether the change is beyond normal week-to-week variation, in one Korean sentence."""
+    level = f"FDR {thresholds.fdr_alpha * 100:g}%, {q_text(change.q_value)}"
+    if change.baseline_weeks_used == 0 or change.q_value is None:
+        verdict = "판단 불가 — 기준선이 없어 통계적 유의성을 계산하지 못했습니다"
+    elif change.is_significant:
+        verdict = f"유의함 — 평소 주간 변동으로 설명하기 어려운 변화입니다 ({level})"
+    else:
+        verdict = f"유의하지 않음 — 평소 주간 변동 범위 안의 변화일 수 있습니다 ({level})"
+    streak = streak_text(change)
+    return f"{verdict}{f' · {streak}' if streak else ''}"
 
 
 def as_data(text: str) -> str:

@@ -13,6 +13,8 @@ from flows.weeks import kst_text, week_end_utc, week_range_text
 Severity = Literal["CRITICAL", "MONITOR", "IMPROVED", "STABLE"]
 SEVERITIES: tuple[Severity, ...] = ("CRITICAL", "MONITOR", "IMPROVED", "STABLE")
 FOLLOW_UP_SEVERITIES: tuple[Severity, ...] = ("CRITICAL", "MONITOR")
+# Which flagged categories get a thread reply: all of them, or only the significant ones.
+FollowUpPolicy = Literal["all", "significant"]
 WEEK_LABELS = {"baseline": "기준주", "reported": "비교주"}
 # A category is its three classification levels: labels can collide ('A / B', 'C' and 'A', 'B / C').
 CategoryKey = tuple[str, str, str]
@@ -50,6 +52,27 @@ class CategoryChange(_CategoryRow):
     neg_ratio_delta_pp: float | None
     volume: int
     severity: Severity
+    # The evidence (SPEC §4 "Evidence"): the multi-week baseline, p-values, q-value and streak.
+    baseline_weeks_used: int = 0
+    baseline_weekly_tickets: str | None = None
+    baseline_mean_tickets: float | None = None
+    baseline_neg_ratio: float | None = None
+    baseline_dispersion: float | None = None
+    expected_tickets_low: float | None = None
+    expected_tickets_high: float | None = None
+    p_value_increase: float | None = None
+    p_value_decrease: float | None = None
+    p_value_negative_rise: float | None = None
+    q_value: float | None = None
+    is_significant: bool = False
+    flagged_weeks_in_a_row: int = 0
+    previous_severity: Severity | None = None
+
+    @property
+    def baseline_counts(self) -> list[int]:
+        """The baseline weeks' ticket counts, oldest first."""
+        text = self.baseline_weekly_tickets or ""
+        return [int(count) for count in text.split(",") if count.strip()]
 
 
 class Sample(_CategoryRow):
@@ -87,6 +110,8 @@ class Thresholds(_Row):
     monitor_min_volume: float
     improved_decrease_pct: float
     improved_min_volume: float
+    baseline_weeks: int = 8
+    fdr_alpha: float = 0.05
 
 
 class Coverage(_Row):
@@ -137,8 +162,14 @@ class WeeklyReport(_Row):
 
     @property
     def follow_ups(self) -> list[CategoryChange]:
-        """The categories that get a thread reply: CRITICAL, then MONITOR."""
+        """The flagged categories that may get a thread reply: CRITICAL, then MONITOR."""
         return [c for severity in FOLLOW_UP_SEVERITIES for c in self.with_severity(severity)]
+
+    def follow_ups_for(self, policy: FollowUpPolicy) -> list[CategoryChange]:
+        """The categories that get a reply and an analysis under the policy (VOC_FOLLOW_UPS)."""
+        if policy == "significant":
+            return [change for change in self.follow_ups if change.is_significant]
+        return self.follow_ups
 
     def samples_of(self, category: CategoryKey, week_role: str) -> list[Sample]:
         """A category's samples from one week ('baseline' or 'reported'), in sample order."""

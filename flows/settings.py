@@ -93,6 +93,13 @@ class VocSettings(BaseSettings):
     dashboard_url: HttpUrl | None = Field(None, validation_alias="VOC_DASHBOARD_URL")
     post_quiet_weeks: bool = Field(True, validation_alias="VOC_POST_QUIET_WEEKS")
     summary_max_per_severity: int = Field(20, ge=1, le=100, validation_alias="VOC_SUMMARY_MAX_PER_SEVERITY")
+    # `significant`: only CRITICAL/MONITOR flags that pass the false-discovery gate get a reply.
+    follow_ups: Literal["all", "significant"] = Field("all", validation_alias="VOC_FOLLOW_UPS")
+    delivery_lock_timeout_seconds: float = Field(
+        1800, gt=0, validation_alias="VOC_DELIVERY_LOCK_TIMEOUT_SECONDS"
+    )
+    # Slack and LaaS: the longest a run waits in all for rate limits and retries before it gives up.
+    max_retry_wait_seconds: float = Field(300, gt=0, validation_alias="VOC_MAX_RETRY_WAIT_SECONDS")
 
     # LLM follow-up analysis (LaaS preset API)
     laas_api_key: SecretStr | None = Field(None, validation_alias="LAAS_API_KEY")

@@ -23,7 +23,16 @@ from slack_sdk.models.blocks import (
 
 from flows import mrkdwn
 from flows.followups import FollowUp
-from flows.formatting import criteria_text, neg_ratio_text, ticket_change_text
+from flows.formatting import (
+    baseline_weeks_text,
+    criteria_text,
+    evidence_footer_text,
+    evidence_line,
+    neg_ratio_text,
+    significance_text,
+    streak_text,
+    ticket_change_text,
+)
 from flows.report import CategoryChange, CategoryKey, Coverage, Severity, WeeklyReport
 from flows.weeks import kst_text, week_range_text
 
@@ -42,6 +51,7 @@ SEVERITY_TITLES: dict[Severity, str] = {
     "STABLE": "*STABLE*",
 }
 QUIET_WEEK_TEXT = "✅ 눈에 띄는 변화가 없습니다."
+SIGNIFICANT_MARK = "◆"  # before the label of a flag that passes the false-discovery gate
 
 
 @dataclass(frozen=True)
@@ -92,10 +102,19 @@ def is_quiet(report: WeeklyReport) -> bool:
 
 
 def category_field(change: CategoryChange) -> str:
-    """A category's cell in the summary: bold label, counts line, negative-ratio line."""
+    """A category's cell in the summary: label (marked if significant), counts, negative ratio, evidence."""
     label = mrkdwn.escape(mrkdwn.clip(change.category_label, LABEL_LIMIT))
-    text = f"*{label}*\nVOC 수: {ticket_change_text(change)}\n부정비율: {neg_ratio_text(change)}"
+    mark = f"{SIGNIFICANT_MARK} " if change.is_significant else ""
+    text = (
+        f"{mark}*{label}*\nVOC 수: {ticket_change_text(change)}\n부정비율: {neg_ratio_text(change)}"
+        f"\n{evidence_line(change)}"
+    )
     return mrkdwn.clip(text, FIELD_TEXT_LIMIT)
+
+
+def significant_first(changes: list[CategoryChange]) -> list[CategoryChange]:
+    """Significant flags first; within each group the report order (largest change first) stays."""
+    return sorted(changes, key=lambda change: not change.is_significant)
 
 
 def _severity_blocks(severity: Severity, changes: list[CategoryChange], max_listed: int) -> list[Block]:
@@ -126,6 +145,7 @@ def build_summary(
     head.append(SectionBlock(text=_md(counts_text(report))))
     foot: list[Block] = [
         DividerBlock(),
+        ContextBlock(elements=[_md(f"{SIGNIFICANT_MARK} {evidence_footer_text(report.thresholds)}")]),
         ContextBlock(elements=[_md(f"기준: {criteria_text(report.thresholds)}")]),
     ]
     foot += [ContextBlock(elements=[_md(note)]) for note in data_notes(report.coverage)]
@@ -142,7 +162,7 @@ def build_summary(
     body: list[Block] = []
     for severity in LISTED_SEVERITIES:
         if changes := report.with_severity(severity):
-            body += _severity_blocks(severity, changes, max_listed)
+            body += _severity_blocks(severity, significant_first(changes), max_listed)
 
     text = f"Weekly VOC 변화 · {period_text(report)} · {counts_text(report)}"
     return SlackMessage(key="summary", text=text, blocks=_to_dicts(head + body + foot))
@@ -191,12 +211,7 @@ def build_follow_up_messages(follow_up: FollowUp) -> list[SlackMessage]:
     """
     change = follow_up.category
     label = mrkdwn.escape(mrkdwn.clip(change.category_label, LABEL_LIMIT))
-    heading = SectionBlock(
-        text=_md(
-            f"*[{change.severity}] {label}*\n"
-            f"VOC 수: {ticket_change_text(change)} · 부정비율: {neg_ratio_text(change)}"
-        )
-    )
+    heading = SectionBlock(text=_md(f"*[{change.severity}] {label}*\n{reply_figures_text(change)}"))
     sections: list[Block] = [
         SectionBlock(text=_md(piece)) for piece in mrkdwn.split(follow_up.body, SECTION_TEXT_LIMIT)
     ]
@@ -211,6 +226,17 @@ def build_follow_up_messages(follow_up: FollowUp) -> list[SlackMessage]:
         )
         for number, page in enumerate(pages, start=1)
     ]
+
+
+def reply_figures_text(change: CategoryChange) -> str:
+    """The reply's figures before the analysis: both weeks, the baseline weeks against this week's
+    expected band, and whether the change is significant (with its streak)."""
+    lines = [f"VOC 수: {ticket_change_text(change)} · 부정비율: {neg_ratio_text(change)}"]
+    if change.baseline_weeks_used > 0:
+        lines.append(baseline_weeks_text(change))
+    verdict = " · ".join(part for part in (significance_text(change), streak_text(change)) if part)
+    lines.append(f"판정: {verdict}")
+    return "\n".join(lines)
 
 
 def preview(message: SlackMessage) -> str:

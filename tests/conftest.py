@@ -51,6 +51,8 @@ def _no_ambient_config(monkeypatch: pytest.MonkeyPatch) -> None:
         "VOC_BOT_DEPLOYMENT",
         "VOC_DASHBOARD_URL",
         "VOC_POST_QUIET_WEEKS",
+        "VOC_MAX_RETRY_WAIT_SECONDS",
+        "VOC_DELIVERY_LOCK_TIMEOUT_SECONDS",
     ):
         monkeypatch.delenv(name, raising=False)
 

@@ -28,9 +28,16 @@ def levels(label: str) -> dict[str, str]:
 
 
 def change(
-    label: str, prev: int, last: int, severity: str, prev_neg: int = 0, last_neg: int = 0
+    label: str,
+    prev: int,
+    last: int,
+    severity: str,
+    prev_neg: int = 0,
+    last_neg: int = 0,
+    **evidence: Any,
 ) -> CategoryChange:
-    """A comparison row with the derived figures computed as the mart does."""
+    """A comparison row with the derived figures computed as the mart does; `evidence` sets the
+    evidence columns (baseline_weekly_tickets, q_value, is_significant, ...)."""
     both = prev > 0 and last > 0
     return CategoryChange(
         **levels(label),
@@ -46,6 +53,7 @@ def change(
         neg_ratio_delta_pp=100 * (last_neg * prev - prev_neg * last) / (prev * last) if both else None,
         volume=max(prev, last),
         severity=severity,  # type: ignore[arg-type]
+        **evidence,
     )
 
 

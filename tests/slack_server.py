@@ -1,9 +1,11 @@
 """A Slack-compatible Web API server on loopback, for real slack_sdk clients in tests.
 
-It implements the methods VOC Weekly calls (chat.postMessage, auth.test), checks the bearer token,
-records every message, and can be told to answer the next requests with faults (429 with
-Retry-After, 5xx, Slack errors) to exercise retries and error handling. `socket_mode()` adds
-apps.connections.open and a Socket Mode WebSocket that pushes events and records the client's acks.
+It implements the methods VOC Weekly calls (chat.postMessage, conversations.history,
+conversations.replies, auth.test), checks the bearer token, records every message with its metadata,
+and can be told to answer the next requests with faults (429 with Retry-After, 5xx, Slack errors, or
+storing the message and then answering too late or not at all) to exercise retries and error handling.
+`socket_mode()` adds apps.connections.open and a Socket Mode WebSocket that pushes events and
+records the client's acks.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 VALID_TOKEN = "xoxb-test-token"
 BOT_USER_ID = "U0VOCBOT"
@@ -25,11 +28,28 @@ VALID_APP_TOKEN = "xapp-1-A0VOC-test"
 
 @dataclass
 class Fault:
-    """A canned answer for one request: an HTTP status, a JSON body and headers."""
+    """A canned answer for one request: an HTTP status, a JSON body and headers.
+
+    `store` accepts the message first (Slack has it, the client may never learn so); then the answer
+    comes after `delay` seconds, or never when `drop` closes the connection instead.
+    """
 
     status: int
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+    store: bool = False
+    delay: float = 0.0
+    drop: bool = False
+
+
+def stored_then_slow(delay: float) -> Fault:
+    """chat.postMessage stores the message, then answers after `delay` (beyond the client's timeout)."""
+    return Fault(200, {}, store=True, delay=delay)
+
+
+def stored_then_dropped() -> Fault:
+    """chat.postMessage stores the message, then drops the connection without an answer."""
+    return Fault(200, {}, store=True, drop=True)
 
 
 class SlackServer:
@@ -40,7 +60,7 @@ class SlackServer:
         self.requests: list[str] = []  # API method of every request, faults included
         self.faults: list[Fault | None] = []
         self.channels = {"C0VOCWEEKLY", "C0ELSEWHERE"}
-        self._ts = itertools.count(1)
+        self._last_ts = 0.0
         self.socket: SocketModeServer | None = None
         self._lock = threading.Lock()
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -83,36 +103,69 @@ class SlackServer:
         with self._lock:
             self.requests.append(method)
             if self.faults and (fault := self.faults.pop(0)) is not None:
+                if fault.store:
+                    answer = self._answer(method, token, args)
+                    body = fault.body or answer.body  # a fault's own answer, else the normal one
+                    return Fault(fault.status, body, fault.headers, delay=fault.delay, drop=fault.drop)
                 return fault
-            if method == "apps.connections.open":  # the one method an app-level token may call
-                if token == VALID_APP_TOKEN and self.socket is not None:
-                    return Fault(200, {"ok": True, "url": self.socket.url})
-                return Fault(200, {"ok": False, "error": "invalid_auth"})
-            if token != VALID_TOKEN:
-                return Fault(200, {"ok": False, "error": "invalid_auth"})
-            if method == "auth.test":
-                return Fault(200, {"ok": True, **BOT_IDENTITY})
-            if method != "chat.postMessage":
-                return Fault(200, {"ok": False, "error": "unknown_method"})
-            if args.get("channel") not in self.channels:
-                return Fault(200, {"ok": False, "error": "channel_not_found"})
-            ts = f"1790000000.{next(self._ts):06d}"
-            self.messages.append({**args, "ts": ts})
-            return Fault(200, {"ok": True, "channel": args["channel"], "ts": ts, "message": args})
+            return self._answer(method, token, args)
+
+    def _answer(self, method: str, token: str | None, args: dict[str, Any]) -> Fault:
+        if method == "apps.connections.open":  # the one method an app-level token may call
+            if token == VALID_APP_TOKEN and self.socket is not None:
+                return Fault(200, {"ok": True, "url": self.socket.url})
+            return Fault(200, {"ok": False, "error": "invalid_auth"})
+        if token != VALID_TOKEN:
+            return Fault(200, {"ok": False, "error": "invalid_auth"})
+        if method == "auth.test":
+            return Fault(200, {"ok": True, **BOT_IDENTITY})
+        if method not in ("chat.postMessage", "conversations.history", "conversations.replies"):
+            return Fault(200, {"ok": False, "error": "unknown_method"})
+        if args.get("channel") not in self.channels:
+            return Fault(200, {"ok": False, "error": "channel_not_found"})
+        if method == "conversations.history":
+            return self._history(args, [m for m in self.messages if m.get("thread_ts") in (None, m["ts"])])
+        if method == "conversations.replies":
+            thread = [m for m in self.messages if args.get("ts") in (m["ts"], m.get("thread_ts"))]
+            return self._history(args, sorted(thread, key=lambda m: float(m["ts"])))
+        # Real Slack ts values: the epoch time of the message, unique and increasing.
+        self._last_ts = max(time.time(), self._last_ts + 0.000001)
+        ts = f"{self._last_ts:.6f}"
+        self.messages.append({**args, "ts": ts})
+        return Fault(200, {"ok": True, "channel": args["channel"], "ts": ts, "message": args})
+
+    def _history(self, args: dict[str, Any], found: list[dict[str, Any]]) -> Fault:
+        """Messages of a channel (newest first) or a thread (oldest first) between oldest and latest."""
+        oldest, latest = float(args.get("oldest") or 0), float(args.get("latest") or "inf")
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        page = [
+            {k: v for k, v in m.items() if k != "metadata" or with_metadata}
+            for m in found
+            if oldest <= float(m["ts"]) <= latest
+        ]
+        if not args.get("ts"):  # conversations.history lists the newest first
+            page.reverse()
+        return Fault(200, {"ok": True, "messages": page, "has_more": False})
 
 
 def _handler(server: SlackServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-            method = self.path.rsplit("/", 1)[-1]
+            url = urlsplit(self.path)
+            method = url.path.rsplit("/", 1)[-1]
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")
+            args: dict[str, Any] = dict(parse_qsl(url.query))  # slack_sdk sends "GET" methods' params here
             if self.headers.get("Content-Type", "").startswith("application/json"):
-                args = json.loads(raw or "{}")
+                args.update(json.loads(raw or "{}"))
             else:
-                args = dict(parse_qsl(raw))
+                args.update(parse_qsl(raw))
             auth = self.headers.get("Authorization", "")
             token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else args.get("token")
             answer = server.handle(method, token, args)
+            time.sleep(answer.delay)
+            if answer.drop:
+                self.close_connection = True  # no status line: the client sees the connection drop
+                return
             body = json.dumps(answer.body).encode("utf-8")
             self.send_response(answer.status)
             self.send_header("Content-Type", "application/json; charset=utf-8")

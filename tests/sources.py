@@ -117,3 +117,28 @@ def edge_case_rows() -> list[dict[str, Any]]:
         )
     )
     return rows
+
+
+def weekly_history_rows(
+    weekly_counts: dict[tuple[str, str, str], list[int]], last_week: str
+) -> list[dict[str, Any]]:
+    """Tickets for consecutive KST weeks ending with the week of `last_week` (a Monday), each
+    category's counts oldest first, spread over the week; every tenth ticket is negative."""
+    last_monday = datetime.fromisoformat(last_week)
+    rows = []
+    for category, counts in weekly_counts.items():
+        for weeks_back, count in enumerate(reversed(counts)):
+            monday = last_monday - timedelta(weeks=weeks_back)
+            for number in range(count):
+                # Spread over the week, so the data reaches its end (the coverage check).
+                created = monday + timedelta(minutes=(number + 1) * 7 * 24 * 60 // (count + 1))
+                emotion = "부정" if number % 10 == 0 else "중립"
+                rows.append(
+                    ticket(
+                        f"{label(category)}-{monday:%Y%m%d}-{number}",
+                        f"{created:%Y-%m-%d %H:%M}",
+                        category,
+                        emotion,
+                    )
+                )
+    return rows

@@ -222,13 +222,14 @@ def test_repeated_mention_and_slack_retry_for_the_same_week_start_one_run(bot: B
     body, thread = mention_body("지난주")
     assert bot.post(body).status_code == 200
     wait_for(lambda: runs_in_thread(deployment, thread))
-    # Slack redelivers the same event, then someone asks again in the thread.
+    # Slack redelivers the same event (acknowledged, ignored), then someone asks again in the thread.
     retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
     assert bot.post(body, **retry).status_code == 200
     again, _ = mention_body("지난 주", thread_ts=thread)
     assert bot.post(again).status_code == 200
-    wait_for(lambda: len(bot.replies(thread)) == 3)
+    wait_for(lambda: len(bot.replies(thread)) == 2)
     settle()
+    assert bot.replies(thread) == [ACK_TEXT, ACK_TEXT]  # the first mention's and the second's
 
     (run,) = runs_in_thread(deployment, thread)
     assert run.parameters["week_start"] == last_complete_week().isoformat()
@@ -565,3 +566,52 @@ def test_socket_mode_with_a_rejected_app_token_fails_with_one_line(slack_server:
     with pytest.raises(VocError, match=r"^Slack refused SLACK_APP_TOKEN \(invalid_auth\)"):
         run_bot(settings)
     assert slack_server.requests[-1] == "apps.connections.open"
+
+
+def test_regression_slacks_redelivery_of_a_mention_gets_no_second_ack_over_http(
+    slack_server: SlackServer,
+) -> None:
+    started: list[date] = []
+    with serving(slack_server, start=lambda settings, channel, thread, week: started.append(week)) as bot:
+        body, thread = mention_body("2026-11-16")
+        assert bot.post(body).status_code == 200
+        wait_for(lambda: started)
+        for attempt in ("1", "2"):
+            retry = {"X-Slack-Retry-Num": attempt, "X-Slack-Retry-Reason": "http_timeout"}
+            assert bot.post(body, **retry).status_code == 200
+        settle()
+    assert bot.replies(thread) == [ACK_TEXT] and started == [date(2026, 11, 16)]
+
+
+def test_regression_slacks_redelivery_of_a_mention_gets_no_second_ack_in_socket_mode(
+    slack_server: SlackServer,
+) -> None:
+    socket = slack_server.socket_mode()
+    settings = bot_settings(slack_server, SLACK_APP_TOKEN=VALID_APP_TOKEN, SLACK_SIGNING_SECRET=None)
+    started: list[date] = []
+    app = build_app(settings, start_report=lambda settings, channel, thread, week: started.append(week))
+    handler = connect_socket_mode(app, settings, "voc-weekly")
+    try:
+        body, thread = mention_body("2026-11-16")
+        envelopes = [socket.push(json.loads(body)) for _ in range(2)]  # the same event_id twice
+        wait_for(lambda: all({"envelope_id": envelope} in socket.acks for envelope in envelopes))
+        wait_for(lambda: started)
+        settle()
+    finally:
+        handler.close()
+    assert [m["text"] for m in slack_server.messages if m.get("thread_ts") == thread] == [ACK_TEXT]
+    assert started == [date(2026, 11, 16)]
+
+
+def test_check_with_an_unreachable_slack_api_names_the_url_setting_in_one_line() -> None:
+    settings = VocSettings(
+        _env_file=None,
+        SLACK_BOT_TOKEN=VALID_TOKEN,
+        SLACK_SIGNING_SECRET=SECRET,
+        VOC_SLACK_CHANNEL=CHANNEL,
+        VOC_SLACK_API_URL="http://127.0.0.1:9/api/",  # nothing listens on the discard port
+    )
+    unreachable = r"^cannot reach the Slack API at http://127\.0\.0\.1:9/api/ "
+    with pytest.raises(VocError, match=unreachable) as error:
+        check_bot(settings, http=True)
+    assert str(error.value).endswith("check VOC_SLACK_API_URL") and "\n" not in str(error.value)

@@ -131,13 +131,14 @@ def test_incremental_runs_keep_each_week_and_never_double_count(built: dict[str,
     assert reports == [(EARLIER_WEEK, 5), (REPORT_WEEK, 6)]
 
 
-def test_scheduled_run_reads_only_from_the_baseline_week_on(built: dict[str, Any]) -> None:
-    # Monday 00:00 KST of each baseline week, in UTC, as a literal BigQuery can prune with.
+def test_scheduled_run_reads_only_the_baseline_weeks_of_the_evidence(built: dict[str, Any]) -> None:
+    # Monday 00:00 KST eight weeks (baseline_weeks) before each reported week, in UTC, as a literal
+    # BigQuery can prune with: bounded, and enough to rebuild every week the evidence reads.
     assert (
-        "event_create_time >= cast('2026-11-08 15:00:00' as timestamp)" in (built["staging_sql"][REPORT_WEEK])
+        "event_create_time >= cast('2026-09-20 15:00:00' as timestamp)" in (built["staging_sql"][REPORT_WEEK])
     )
     assert (
-        "event_create_time >= cast('2026-11-01 15:00:00' as timestamp)"
+        "event_create_time >= cast('2026-09-13 15:00:00' as timestamp)"
         in (built["staging_sql"][EARLIER_WEEK])
     )
 
@@ -173,7 +174,7 @@ def test_docs_generate_describes_every_model_and_column(built: dict[str, Any]) -
     manifest = json.loads((PROJECT_DIR / "target/manifest.json").read_text(encoding="utf-8"))
     catalog = json.loads((PROJECT_DIR / "target/catalog.json").read_text(encoding="utf-8"))
     models = {k: v for k, v in manifest["nodes"].items() if v["resource_type"] == "model"}
-    assert len(models) == 7
+    assert len(models) == 8
     for unique_id, node in models.items():
         assert "one row per" in node["description"].lower(), unique_id  # the grain is stated
         documented = {name for name, col in node["columns"].items() if col["description"]}

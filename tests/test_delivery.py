@@ -10,10 +10,10 @@ from prefect.filesystems import LocalFileSystem
 from prefect.results import ResultStore
 from pydantic import SecretStr
 
-from flows.delivery import DeliveryLedger, post_message, post_report, slack_client
+from flows.delivery import DeliveryLedger, deliver_message, post_message, post_report, slack_client
 from flows.errors import SlackDeliveryError
 from flows.slack_messages import SlackMessage
-from tests.slack_server import VALID_TOKEN, Fault, SlackServer
+from tests.slack_server import VALID_TOKEN, Fault, SlackServer, stored_then_dropped, stored_then_slow
 
 
 @pytest.mark.parametrize(
@@ -48,16 +48,45 @@ def test_errors_retrying_cannot_fix_say_what_to_do_in_one_line(
     assert slack_server.messages == []
 
 
-def test_rate_limit_waits_for_retry_after_then_posts_once(slack_server: SlackServer) -> None:
+def test_rate_limit_waits_for_retry_after_and_a_503_is_looked_up_before_posting_again(
+    slack_server: SlackServer, tmp_path: Path
+) -> None:
     slack_server.fail_next(
         Fault(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}),
         Fault(503, {"ok": False, "error": "service_unavailable"}),
     )
-    ts = post_message(
-        slack_client(SecretStr(VALID_TOKEN), slack_server.url), {"channel": "C0VOCWEEKLY", "text": "hi"}
-    )
+    client = slack_client(SecretStr(VALID_TOKEN), slack_server.url)
+    ts = deliver_message(client, memory_ledger(tmp_path), "summary", {"channel": "C0VOCWEEKLY", "text": "hi"})
     assert [m["ts"] for m in slack_server.messages] == [ts]
-    assert slack_server.requests == ["chat.postMessage"] * 3
+    # A 503 may mean "stored, then failed": the channel is searched before the second post.
+    assert slack_server.requests == ["chat.postMessage"] * 2 + ["conversations.history", "chat.postMessage"]
+
+
+def test_regression_retry_after_100000_fails_at_once_in_one_line_naming_the_cap(
+    slack_server: SlackServer,
+) -> None:
+    slack_server.fail_next(Fault(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "100000"}))
+    client = slack_client(SecretStr(VALID_TOKEN), slack_server.url, max_wait=300)
+    with pytest.raises(SlackDeliveryError, match="^Slack kept rate-limiting the bot") as error:
+        post_message(client, {"channel": "C0VOCWEEKLY", "text": "hi"})
+    assert "VOC_MAX_RETRY_WAIT_SECONDS" in str(error.value) and "\n" not in str(error.value)
+    assert slack_server.requests == ["chat.postMessage"] and slack_server.messages == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("http://127.0.0.1:9/api/", id="connection-refused"),
+        pytest.param("http://slack.invalid/api/", id="dns-failure"),
+    ],
+)
+def test_regression_an_unreachable_slack_api_is_one_line_naming_the_url_setting(url: str) -> None:
+    client = slack_client(SecretStr(VALID_TOKEN), url)
+    with pytest.raises(SlackDeliveryError) as error:
+        post_message(client, {"channel": "C0VOCWEEKLY", "text": "hi"})
+    message = str(error.value)
+    assert message.startswith(f"cannot reach the Slack API at {url}") and "\n" not in message
+    assert message.endswith("check VOC_SLACK_API_URL") and VALID_TOKEN not in message
 
 
 def test_ledger_remembers_deliveries_across_instances_per_channel_thread_and_week(tmp_path: Path) -> None:
@@ -129,3 +158,75 @@ def test_token_comes_from_the_named_slack_credentials_block(prefect_server: None
         VocError, match="^VOC_SLACK_CREDENTIALS_BLOCK=missing-block: no such SlackCredentials"
     ):
         slack_token(make_settings(tmp_path, None, VOC_SLACK_CREDENTIALS_BLOCK="missing-block"))
+
+
+def stored_messages(server: SlackServer) -> list[str]:
+    """The text of every message Slack stored, in order."""
+    return [m["text"] for m in server.messages]
+
+
+@pytest.mark.parametrize(
+    ("fault_on", "fault"),
+    [
+        pytest.param(0, stored_then_slow(3), id="summary-answered-after-the-timeout"),
+        pytest.param(1, stored_then_dropped(), id="reply-connection-dropped"),
+        pytest.param(2, Fault(500, {"ok": False, "error": "internal_error"}, store=True), id="reply-5xx"),
+    ],
+)
+def test_regression_a_post_slack_stored_without_answering_is_found_not_posted_again(
+    slack_server: SlackServer, tmp_path: Path, fault_on: int, fault: Fault
+) -> None:
+    slack_server.fail_next(*[None] * fault_on, fault)
+    client = slack_client(SecretStr(VALID_TOKEN), slack_server.url, timeout=1)
+    ledger = memory_ledger(tmp_path)
+    assert post_report(client, ledger, summary_and_replies(), "C0VOCWEEKLY", None) == (3, 0)
+    assert stored_messages(slack_server) == ["summary", "reply-a-1", "reply-b-1"]
+    lookup = "conversations.history" if fault_on == 0 else "conversations.replies"
+    assert slack_server.requests.count(lookup) == 1
+    summary, *replies = slack_server.messages
+    assert [r["thread_ts"] for r in replies] == [summary["ts"]] * 2
+    assert ledger.posted_ts("summary") == summary["ts"]
+
+
+def test_regression_a_timed_out_summary_and_a_rerun_leave_one_copy_of_each_message(
+    slack_server: SlackServer, tmp_path: Path
+) -> None:
+    client = slack_client(SecretStr(VALID_TOKEN), slack_server.url, timeout=1)
+    slack_server.fail_next(stored_then_slow(3))
+    first_run = memory_ledger(tmp_path)
+    summary_args = summary_and_replies()[0].post_args("C0VOCWEEKLY")
+    with pytest.raises(SlackDeliveryError, match="^Slack did not confirm a message") as error:
+        deliver_message(client, first_run, "summary", summary_args, attempts=1)  # then the run died
+    assert "\n" not in str(error.value)
+
+    rerun = memory_ledger(tmp_path)  # a new process reads the same ledger
+    assert post_report(client, rerun, summary_and_replies(), "C0VOCWEEKLY", None) == (3, 0)
+    assert stored_messages(slack_server) == ["summary", "reply-a-1", "reply-b-1"]
+    assert slack_server.requests.count("chat.postMessage") == 3  # the summary was found, not reposted
+
+
+def test_every_message_carries_its_full_ledger_key_as_slack_metadata(
+    slack_server: SlackServer, tmp_path: Path
+) -> None:
+    client = slack_client(SecretStr(VALID_TOKEN), slack_server.url)
+    post_report(client, memory_ledger(tmp_path), summary_and_replies(), "C0VOCWEEKLY", None)
+    assert [m["metadata"] for m in slack_server.messages] == [
+        {
+            "event_type": "voc_weekly_message",
+            "event_payload": {"key": f"voc-weekly-deliveries/C0VOCWEEKLY/channel/2026-11-16/{key}"},
+        }
+        for key in ("summary", "reply-a-1", "reply-b-1")
+    ]
+
+
+def test_a_run_waiting_for_another_delivery_to_the_channel_gives_up_in_one_line(prefect_server: None) -> None:
+    from flows.delivery import channel_lock
+    from flows.errors import VocError
+
+    with channel_lock("C0LOCKED", timeout=5):
+        with pytest.raises(VocError, match="^another run is delivering to Slack channel C0LOCKED") as error:
+            with channel_lock("C0LOCKED", timeout=1):
+                pytest.fail("two deliveries to one channel at once")
+    assert "VOC_DELIVERY_LOCK_TIMEOUT_SECONDS" in str(error.value)
+    with channel_lock("C0LOCKED", timeout=5):  # released: the next delivery goes ahead
+        pass

@@ -6,8 +6,15 @@ few times in a module fixture and the tests below assert on what it left behind.
 
 from __future__ import annotations
 
+import contextvars
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -23,7 +30,7 @@ from prefect.client.schemas.filters import (
     LogFilter,
     LogFilterFlowRunId,
 )
-from prefect.settings import PREFECT_LOCAL_STORAGE_PATH, temporary_settings
+from prefect.settings import PREFECT_API_URL, PREFECT_LOCAL_STORAGE_PATH, temporary_settings
 from prefect.states import State
 from slack_sdk.models.blocks import Block
 from typer.testing import CliRunner
@@ -302,3 +309,55 @@ def test_future_week_is_refused_before_dbt_runs(
     assert (state.message or "").startswith("week_start 2099-01-07: the week 2099-01-05 ~ 2099-01-11")
     logs, _ = run_records(state)
     assert "dbt" not in logs
+
+
+def test_regression_two_runs_started_together_post_one_report(
+    prefect_server: None, edge_export: Path, tmp_path: Path
+) -> None:
+    with scenario(tmp_path, edge_export) as slack:
+        # Each thread gets this context: the scenario's Prefect settings (its result storage) live there.
+        contexts = [contextvars.copy_context() for _ in range(2)]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            states = list(pool.map(lambda context: context.run(run), contexts))
+        messages = list(slack.messages)
+    assert all(state.is_completed() for state in states), [state.message for state in states]
+    summary, *replies = messages  # one summary, each reply once, all in its thread
+    assert "thread_ts" not in summary and [r["thread_ts"] for r in replies] == [summary["ts"]] * 3
+    assert reply_heads(replies) == FOLLOW_UP_ORDER
+    assert sorted(outcome(state).posted for state in states) == [0, 4]
+
+
+def test_regression_sigterm_stops_a_run_waiting_out_a_long_retry_after_without_a_traceback(
+    prefect_server: None, edge_export: Path, tmp_path: Path
+) -> None:
+    slack = SlackServer().start()
+    slack.fail_next(*[Fault(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "100000"})] * 3)
+    env = {
+        **os.environ,
+        "VOC_HOME": str(tmp_path / ".voc"),
+        "VOC_SOURCE_PATH": str(edge_export),
+        "VOC_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
+        "VOC_SLACK_API_URL": slack.url,
+        "VOC_SLACK_CHANNEL": CHANNEL,
+        "SLACK_BOT_TOKEN": VALID_TOKEN,
+        "VOC_MAX_RETRY_WAIT_SECONDS": "1000000",  # so the run really waits out Retry-After
+        "PREFECT_LOCAL_STORAGE_PATH": str(tmp_path / "prefect-storage"),
+    }
+    env["PREFECT_API_URL"] = str(PREFECT_API_URL.value())
+    command = [str(Path(sys.executable).parent / "voc-weekly"), "run", "--week", REPORT_WEEK.isoformat()]
+    process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 600  # dbt runs first; the first post gets the 429
+        while "chat.postMessage" not in slack.requests and process.poll() is None:
+            assert time.monotonic() < deadline, "the run never reached Slack"
+            time.sleep(0.2)
+        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        time.sleep(1)  # into the wait
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)  # an exit, not a 100000 s sleep
+    finally:
+        process.kill()
+        slack.stop()
+    assert process.returncode != 0
+    assert "Traceback" not in stderr.decode("utf-8", "replace"), stderr.decode("utf-8", "replace")
+    assert slack.messages == []

@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
+import signal
+import threading
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -153,11 +157,36 @@ def test_exhausted_retries_report_the_last_status(tmp_path: Path, server: LaasSe
     assert len(server.requests) == 3
 
 
-def test_an_unreachable_service_is_retried_then_reported(tmp_path: Path) -> None:
+def test_regression_an_unreachable_service_is_retried_then_reported_naming_the_url_setting(
+    tmp_path: Path,
+) -> None:
     gone = LaasServer().start()
     gone.stop()  # nothing listens on its port any more
     [follow_up] = run(flagged(1), laas_settings(tmp_path, gone))
-    assert follow_up.body == ":warning: 후속 분석을 생성하지 못했습니다 (사유: connection error)"
+    assert (
+        follow_up.body
+        == ":warning: 후속 분석을 생성하지 못했습니다 (사유: cannot connect, check LAAS_BASE_URL)"
+    )
+
+
+@pytest.mark.parametrize("url", ["http://laas.invalid", "ftp://127.0.0.1:9"], ids=["dns-failure", "not-http"])
+def test_a_base_url_that_cannot_work_is_a_one_line_reason_naming_it(tmp_path: Path, url: str) -> None:
+    settings = make_settings(tmp_path, None, LAAS_API_KEY=API_KEY, LAAS_BASE_URL=url)
+    [follow_up] = run(flagged(1), settings)
+    assert follow_up.origin == "failed" and "LAAS_BASE_URL" in follow_up.body and "\n" not in follow_up.body
+
+
+def test_regression_retry_after_100000_is_not_waited_for_and_the_reason_names_the_cap(
+    tmp_path: Path, server: LaasServer
+) -> None:
+    server.plan("cat-01", laas_server.rate_limited(retry_after=100000))
+    settings = laas_settings(tmp_path, server, VOC_MAX_RETRY_WAIT_SECONDS=3)
+    [follow_up] = run(flagged(1), settings)  # the 5 s wait Retry-After asks for (capped) is beyond 3 s
+    assert follow_up.body == (
+        ":warning: 후속 분석을 생성하지 못했습니다 (사유: HTTP 429, still failing after 3 s "
+        "(VOC_MAX_RETRY_WAIT_SECONDS))"
+    )
+    assert len(server.requests) == 1
 
 
 @pytest.mark.parametrize("status", [400, 404, 422])
@@ -224,6 +253,34 @@ def test_the_sync_wrapper_works_where_an_event_loop_is_already_running(
         return run(flagged(2), settings)
 
     assert [f.origin for f in asyncio.run(caller())] == ["laas", "laas"]
+
+
+def test_regression_an_interrupt_cancels_calls_sleeping_out_a_retry_after_instead_of_waiting(
+    tmp_path: Path, server: LaasServer
+) -> None:
+    server.plan("cat-01", laas_server.rate_limited(retry_after=3), answer_after := Reply())
+    settings = laas_settings(tmp_path, server)
+    interrupted = threading.Event()
+
+    def interrupt_once_rate_limited() -> None:
+        while not server.requests:
+            time.sleep(0.01)
+        time.sleep(0.2)  # into the 3-second wait
+        interrupted.set()
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C; Prefect turns SIGTERM into an exception too
+
+    async def caller() -> list[FollowUp]:  # a running loop: the follow-ups run in another thread
+        return write_laas_follow_ups_sync(flagged(1), flagged(1).follow_ups, settings)
+
+    threading.Thread(target=interrupt_once_rate_limited, daemon=True).start()
+    loop = asyncio.new_event_loop()  # not asyncio.run, whose Ctrl-C handler would only cancel
+    with pytest.raises(KeyboardInterrupt):
+        loop.run_until_complete(caller())
+    loop.close()
+    assert interrupted.is_set()
+    time.sleep(4)  # past the Retry-After: a call still alive would have asked again by now
+    assert [request.status for request in server.requests] == [429]
+    assert answer_after.status == 200
 
 
 def test_the_async_api_runs_in_the_callers_loop(tmp_path: Path, server: LaasServer) -> None:

@@ -76,11 +76,17 @@ def test_summary_reads_as_specified(typical_report: Any) -> None:
     assert "기간: 기준주 (2026-11-09 ~ 2026-11-15) vs. 비교주 (2026-11-16 ~ 2026-11-22)" in texts
     assert "CRITICAL 2건 · MONITOR 1건 · IMPROVED 1건 · STABLE 2건" in texts
     assert (
-        "*개인회원 / 계정 / 로그인 오류*\nVOC 수: 20 → 26 (↑6) / +30.0%\n부정비율: 10.0% → 11.5% (+1.5p)"
+        "*개인회원 / 계정 / 로그인 오류*\nVOC 수: 20 → 26 (↑6) / +30.0%\n"
+        "부정비율: 10.0% → 11.5% (+1.5p)\n이력 부족" in texts
+    )
+    assert (
+        "*개인회원 / 이벤트 / 당첨 문의*\nVOC 수: 0 → 12 (↑12) / 신규\n부정비율: n/a → 25.0%\n이력 부족"
         in texts
     )
-    assert "*개인회원 / 이벤트 / 당첨 문의*\nVOC 수: 0 → 12 (↑12) / 신규\n부정비율: n/a → 25.0%" in texts
-    assert "*기업회원 / 결제 / 환불 요청*\nVOC 수: 12 → 0 (↓12) / -100.0%\n부정비율: 25.0% → n/a" in texts
+    assert (
+        "*기업회원 / 결제 / 환불 요청*\nVOC 수: 12 → 0 (↓12) / -100.0%\n부정비율: 25.0% → n/a\n이력 부족"
+        in texts
+    )
     assert not any("지원 취소" in text for text in texts), "STABLE is counted, not listed"
 
 
@@ -215,3 +221,128 @@ def test_failure_notice_is_valid_escaped_and_keyed_by_its_reason() -> None:
     )
     assert notice.key == failure_notice("the source data ends at <!channel> & 2026-11-20 18:45 KST").key
     assert notice.key != failure_notice("another reason").key
+
+
+def with_evidence(weekly: str, q: float, significant: bool, streak: int = 1, **more: Any) -> dict[str, Any]:
+    """The evidence columns of a comparison row with an 8-week baseline."""
+    return {
+        "baseline_weeks_used": len(weekly.split(",")),
+        "baseline_weekly_tickets": weekly,
+        "expected_tickets_low": 8.4,
+        "expected_tickets_high": 15.6,
+        "q_value": q,
+        "is_significant": significant,
+        "flagged_weeks_in_a_row": streak,
+        **more,
+    }
+
+
+@pytest.fixture
+def evidence_report() -> Any:
+    return weekly_report(
+        [
+            # The larger change is within normal variation; the smaller one is significant.
+            change(
+                "개인회원 / 결제 / 흔들림",
+                10,
+                30,
+                "CRITICAL",
+                **with_evidence("9,31,8,30,12,29,10,10", 0.42, False),
+            ),
+            change(
+                "개인회원 / 계정 / 로그인 오류",
+                24,
+                28,
+                "CRITICAL",
+                **with_evidence("0,4,8,12,16,20,24", 0.0004, True, streak=3),
+            ),
+            change(
+                "기업회원 / 결제 / 환불",
+                40,
+                20,
+                "IMPROVED",
+                **with_evidence("40,41,39,40,40,42,38,40", 0.01, True),
+            ),
+        ],
+        baseline_weeks=8,
+        fdr_alpha=0.05,
+    )
+
+
+def test_significant_flags_come_first_with_a_marker_others_say_within_normal_variation(
+    evidence_report: Any,
+) -> None:
+    summary = build_summary(evidence_report)
+    assert_valid(summary)
+    text = all_text(summary)
+    assert text.index("로그인 오류") < text.index("흔들림"), "significant first, though its change is smaller"
+    texts = sections(summary)
+    login = next(t for t in texts if "로그인 오류" in t)
+    assert login.startswith("◆ *개인회원 / 계정 / 로그인 오류*\n")
+    assert login.endswith("\n▁▂▃▄▅▆▇█ · 유의 (q<0.001) · 3주 연속")
+    wobbly = next(t for t in texts if "흔들림" in t)
+    assert wobbly.startswith("*개인회원 / 결제 / 흔들림*")
+    assert wobbly.endswith("· 변동 범위 내 (q=0.420)")
+    assert "주 연속" not in wobbly, "a first flagged week is no streak"
+    assert next(t for t in texts if "환불" in t).startswith("◆ *기업회원 / 결제 / 환불*")
+
+
+def test_sparkline_shows_the_last_eight_weeks_with_this_week_last() -> None:
+    eight = change("a / b / c", 8, 16, "CRITICAL", **with_evidence("99,0,2,4,6,8,10,8", 0.01, True))
+    field = sections(build_summary(weekly_report([eight])))[3]
+    # 99 is nine weeks back: outside the sparkline, so 16 is the tallest bar.
+    assert field.splitlines()[-1].startswith("▁▂▃▄▅▅▅█ ·")
+
+
+def test_footer_states_the_baseline_and_false_discovery_level_in_force(evidence_report: Any) -> None:
+    stricter = evidence_report.model_copy(
+        update={
+            "thresholds": evidence_report.thresholds.model_copy(
+                update={"baseline_weeks": 6, "fdr_alpha": 0.1}
+            )
+        }
+    )
+    summary = build_summary(stricter)
+    evidence_footer = summary.blocks[-2]["elements"][0]["text"]
+    assert evidence_footer.startswith("◆ 근거: 최근 6주 기준선 대비 · FDR 10% (Benjamini–Hochberg)")
+    assert "변동 범위 내" in evidence_footer
+    assert sections(summary)[-1].startswith("기준: CRITICAL:")
+
+
+def test_300_flagged_categories_with_evidence_still_fit_one_valid_message() -> None:
+    changes = [
+        change(
+            f"개인회원 / 대량 / 항목 {i:03d}",
+            20,
+            26 + i,
+            "CRITICAL",
+            **with_evidence("20,21,19,22,20,18,21,20", 0.001 * (i % 7), i % 2 == 0, streak=i % 9),
+        )
+        for i in range(300)
+    ]
+    summary = build_summary(weekly_report(changes))
+    assert_valid(summary)
+    assert "외 280건" in sections(summary)
+
+
+def test_reply_shows_the_baseline_weeks_and_verdict_before_the_analysis(evidence_report: Any) -> None:
+    login = evidence_report.with_severity("CRITICAL")[1]
+    assert login.category_label.endswith("로그인 오류")
+    messages = build_follow_up_messages(builtin_follow_up(evidence_report, login))
+    heading = messages[0].blocks[0]["text"]["text"]
+    assert heading == (
+        "*[CRITICAL] 개인회원 / 계정 / 로그인 오류*\n"
+        "VOC 수: 24 → 28 (↑4) / +16.7% · 부정비율: 0.0% → 0.0% (+0.0p)\n"
+        "최근 7주 0, 4, 8, 12, 16, 20, 24 → 이번 주 28 (예상 8–16건)\n"
+        "판정: 유의 (q<0.001) · 3주 연속"
+    )
+    assert "자동 요약" in messages[0].blocks[1]["text"]["text"], "the analysis comes after the figures"
+
+
+def test_reply_without_history_says_the_evidence_is_missing() -> None:
+    new = change("a / b / 신규", 0, 30, "CRITICAL")
+    heading = build_follow_up_messages(builtin_follow_up(weekly_report([new]), new))[0].blocks[0]["text"][
+        "text"
+    ]
+    assert heading.endswith("\n판정: 이력 부족")
+    assert "최근" not in heading

@@ -20,11 +20,39 @@
     {{- return(voc_report_week() - modules.datetime.timedelta(days=7)) -}}
 {%- endmacro %}
 
-{% macro voc_scan_start_week() -%}
-    {#- The first week an incremental run (re)aggregates: var('scan_weeks') weeks ending with the
-        reported week. -#}
-    {%- set weeks_back = [var('scan_weeks', 2) | int, 2] | max - 1 -%}
+{% macro voc_first_report_week() -%}
+    {#- The first reported week a run computes: var('comparison_weeks') weeks ending with the
+        reported week (1 for the weekly report; the backtest replays many in one run). -#}
+    {%- set weeks_back = [var('comparison_weeks', 1) | int, 1] | max - 1 -%}
     {{- return(voc_report_week() - modules.datetime.timedelta(days=7 * weeks_back)) -}}
+{%- endmacro %}
+
+{% macro voc_history_start_week() -%}
+    {#- The first week the evidence reads: var('baseline_weeks') weeks before the first reported week. -#}
+    {%- set baseline_weeks = [var('baseline_weeks', 8) | int, 1] | max -%}
+    {{- return(voc_first_report_week() - modules.datetime.timedelta(days=7 * baseline_weeks)) -}}
+{%- endmacro %}
+
+{% macro voc_history_weeks() -%}
+    {#- Every week from the history start through the reported week, oldest first, as dates. -#}
+    {%- set first = voc_history_start_week() -%}
+    {%- set count = ((voc_report_week() - first).days // 7) + 1 -%}
+    {%- set weeks = [] -%}
+    {%- for number in range(count) -%}
+        {%- do weeks.append(first + modules.datetime.timedelta(days=7 * number)) -%}
+    {%- endfor -%}
+    {{- return(weeks) -}}
+{%- endmacro %}
+
+{% macro voc_scan_start_week() -%}
+    {#- The first week an incremental run (re)aggregates from the source. It always covers the
+        baseline_weeks before every reported week, so the evidence is computed from weeks this run
+        rebuilt and never depends on what earlier runs (or a half-finished backfill) left in the
+        incremental table; the scan stays bounded by baseline_weeks + comparison_weeks, never the whole
+        history. var('scan_weeks') can widen it further to backfill. -#}
+    {%- set weeks_back = [var('scan_weeks', 2) | int, 2] | max - 1 -%}
+    {%- set requested = voc_report_week() - modules.datetime.timedelta(days=7 * weeks_back) -%}
+    {{- return([requested, voc_history_start_week()] | min) -}}
 {%- endmacro %}
 
 {% macro voc_kst_midnight_utc(day) -%}

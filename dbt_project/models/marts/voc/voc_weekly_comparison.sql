@@ -1,10 +1,11 @@
 -- One row per category present in the reported week (비교주) or its baseline (기준주), per reported
--- week: both weeks' counts, the change, and the severity (SPEC §4).
--- Incremental: a run replaces its reported week whole.
-{{ config(**voc_replace_weeks('report_week_start', voc_report_week(), voc_report_week())) }}
+-- week: both weeks' counts, the change, the severity (SPEC §4) and its evidence against the
+-- multi-week baseline (p-values, a Benjamini–Hochberg q-value, significance, the streak).
+-- Incremental: a run replaces its reported weeks (comparison_weeks, 1 unless backtesting) whole.
+{{ config(**voc_replace_weeks('report_week_start', voc_first_report_week(), voc_report_week())) }}
 
-{%- set report_week = voc_date_literal(voc_report_week()) %}
-{%- set baseline_week = voc_date_literal(voc_baseline_week()) %}
+{%- set baseline_weeks = [var('baseline_weeks') | int, 1] | max %}
+{%- set history_weeks = voc_history_weeks() %}
 
 with weekly_counts as (
 
@@ -12,39 +13,84 @@ with weekly_counts as (
 
 ),
 
-baseline as (
+baselines as (
 
-    select * from weekly_counts
-    where week_start = {{ baseline_week }}
-
-),
-
-reported as (
-
-    select * from weekly_counts
-    where week_start = {{ report_week }}
+    select * from {{ ref('int_voc_category_baselines_computed') }}
 
 ),
 
--- A category missing from one of the weeks counts as 0 there. Categories match on their three levels,
--- never on the label (two categories can share one).
+history_weeks as (
+
+    {% for week in history_weeks -%}
+        select
+            {{ voc_date_literal(week) }} as week_start,
+            {{ loop.index0 }} as week_number
+        {% if not loop.last %}union all
+        {% endif -%}
+    {%- endfor %}
+
+),
+
+counts_in_window as (
+
+    select
+        weekly_counts.*,
+        history_weeks.week_number
+    from weekly_counts
+    inner join history_weeks
+        on weekly_counts.week_start = history_weeks.week_start
+
+),
+
+-- Weeks before the first week with data have no severity: they are missing, not quiet.
+data_start as (
+
+    select min(week_number) as first_data_week_number
+    from counts_in_window
+
+),
+
+categories as (
+
+    select
+        category1,
+        category2,
+        category3,
+        max(category_label) as category_label
+    from counts_in_window
+    group by category1, category2, category3
+
+),
+
+-- Every category in every week of the window (a missing week counts as 0), each week against the
+-- week before it. The reported weeks are the last comparison_weeks; the weeks before them are
+-- classified too, in this same run, for the streaks.
 compared as (
 
     select
-        coalesce(reported.category_label, baseline.category_label) as category_label,
-        coalesce(reported.category1, baseline.category1) as category1,
-        coalesce(reported.category2, baseline.category2) as category2,
-        coalesce(reported.category3, baseline.category3) as category3,
-        coalesce(baseline.ticket_count, 0) as prev_tickets,
-        coalesce(reported.ticket_count, 0) as last_tickets,
-        coalesce(baseline.negative_ticket_count, 0) as prev_negative_tickets,
-        coalesce(reported.negative_ticket_count, 0) as last_negative_tickets
-    from reported
-    full outer join baseline
+        categories.category_label,
+        categories.category1,
+        categories.category2,
+        categories.category3,
+        history_weeks.week_start as report_week_start,
+        history_weeks.week_number,
+        coalesce(lag(counts_in_window.ticket_count) over category_history, 0) as prev_tickets,
+        coalesce(counts_in_window.ticket_count, 0) as last_tickets,
+        coalesce(lag(counts_in_window.negative_ticket_count) over category_history, 0)
+            as prev_negative_tickets,
+        coalesce(counts_in_window.negative_ticket_count, 0) as last_negative_tickets
+    from categories
+    cross join history_weeks
+    left join counts_in_window
         on
-            reported.category1 = baseline.category1
-            and reported.category2 = baseline.category2
-            and reported.category3 = baseline.category3
+            categories.category1 = counts_in_window.category1
+            and categories.category2 = counts_in_window.category2
+            and categories.category3 = counts_in_window.category3
+            and history_weeks.week_number = counts_in_window.week_number
+    window category_history as (
+        partition by categories.category1, categories.category2, categories.category3
+        order by history_weeks.week_number
+    )
 
 ),
 
@@ -125,11 +171,179 @@ measured as (
 
 ),
 
+-- A week's severity counts for the streaks only if the week before it had data; the reported
+-- weeks always count (a category new in the data is new, SPEC §4).
+comparable as (
+
+    select
+        measured.*,
+        case
+            when
+                measured.week_number >= {{ baseline_weeks }}
+                or measured.week_number > data_start.first_data_week_number
+                then measured.severity
+        end as week_severity
+    from measured
+    cross join data_start
+
+),
+
+flag_kinds as (
+
+    select
+        *,
+        case
+            when week_severity in ('CRITICAL', 'MONITOR') then 'rising'
+            when week_severity = 'IMPROVED' then 'improved'
+        end as flag_kind
+    from comparable
+
+),
+
+previous_weeks as (
+
+    select
+        *,
+        lag(week_severity) over category_history as previous_severity,
+        lag(flag_kind) over category_history as previous_flag_kind
+    from flag_kinds
+    window category_history as (partition by category1, category2, category3 order by week_number)
+
+),
+
+-- Streaks: a new group starts whenever the kind of flag (rising, improved, none) changes.
+streak_groups as (
+
+    select
+        *,
+        sum(case when flag_kind is distinct from previous_flag_kind then 1 else 0 end) over (
+            partition by category1, category2, category3
+            order by week_number
+            rows between unbounded preceding and current row
+        ) as streak_group
+    from previous_weeks
+
+),
+
+streaks as (
+
+    select
+        *,
+        case
+            when flag_kind is null then 0
+            else row_number() over (
+                partition by category1, category2, category3, streak_group order by week_number
+            )
+        end as flagged_weeks_in_a_row
+    from streak_groups
+
+),
+
+reported as (
+
+    select * from streaks
+    where
+        week_number >= {{ baseline_weeks }}
+        and (prev_tickets > 0 or last_tickets > 0)
+
+),
+
+with_evidence as (
+
+    select
+        reported.*,
+        baselines.baseline_weeks_used,
+        baselines.baseline_weekly_tickets,
+        baselines.baseline_mean_tickets,
+        baselines.baseline_neg_ratio,
+        baselines.baseline_dispersion,
+        baselines.expected_tickets_low,
+        baselines.expected_tickets_high,
+        baselines.p_value_increase,
+        baselines.p_value_decrease,
+        baselines.p_value_negative_rise
+    from reported
+    left join baselines
+        on
+            reported.report_week_start = baselines.report_week_start
+            and reported.category1 = baselines.category1
+            and reported.category2 = baselines.category2
+            and reported.category3 = baselines.category3
+
+),
+
+-- Which way the seed rule saw the category rise: by volume, by negative share, or both.
+flag_directions as (
+
+    select
+        *,
+        (severity = 'CRITICAL' and is_critical_increase)
+        or (severity = 'MONITOR' and is_monitor_increase) as is_rising_by_volume,
+        (severity = 'CRITICAL' and is_critical_neg_ratio_rise)
+        or (severity = 'MONITOR' and is_monitor_neg_ratio_rise) as is_rising_by_share
+    from with_evidence
+
+),
+
+-- The p-value of the flag's own direction: a fall for IMPROVED; for CRITICAL/MONITOR the rise the
+-- rule saw (more tickets, a higher negative share). When both rose, or for STABLE (tested like a
+-- rise, the direction a missed alarm would have), there are two chances: the smaller p-value is
+-- doubled (Bonferroni).
+flag_p_values as (
+
+    select
+        *,
+        case
+            when severity = 'IMPROVED' then p_value_decrease
+            when is_rising_by_volume and not is_rising_by_share then p_value_increase
+            when is_rising_by_share and not is_rising_by_volume then p_value_negative_rise
+            when p_value_negative_rise is null then p_value_increase
+            when p_value_increase is null then p_value_negative_rise
+            when p_value_increase < p_value_negative_rise then least(2.0 * p_value_increase, 1.0)
+            else least(2.0 * p_value_negative_rise, 1.0)
+        end as flag_p_value
+    from flag_directions
+
+),
+
+-- Benjamini–Hochberg across every category of the week: q = min over ranks j >= i of p_j * m / j.
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by report_week_start
+            order by flag_p_value asc nulls last, category1 asc, category2 asc, category3 asc
+        ) as p_rank,
+        count(flag_p_value) over (partition by report_week_start) as tests_in_week
+    from flag_p_values
+
+),
+
+q_values as (
+
+    select
+        *,
+        case
+            when flag_p_value is not null
+                then least(
+                    min(flag_p_value * tests_in_week / p_rank) over (
+                        partition by report_week_start
+                        order by p_rank desc
+                        rows between unbounded preceding and current row
+                    ),
+                    1.0
+                )
+        end as q_value
+    from ranked
+
+),
+
 final as (
 
     select
-        {{ report_week }} as report_week_start,
-        {{ baseline_week }} as baseline_week_start,
+        report_week_start,
+        cast({{ dbt.dateadd('day', -7, 'report_week_start') }} as date) as baseline_week_start,
         category_label,
         category1,
         category2,
@@ -151,8 +365,22 @@ final as (
             when 'MONITOR' then 2
             when 'IMPROVED' then 3
             else 4
-        end as severity_rank
-    from measured
+        end as severity_rank,
+        coalesce(baseline_weeks_used, 0) as baseline_weeks_used,
+        baseline_weekly_tickets,
+        baseline_mean_tickets,
+        baseline_neg_ratio,
+        baseline_dispersion,
+        expected_tickets_low,
+        expected_tickets_high,
+        p_value_increase,
+        p_value_decrease,
+        p_value_negative_rise,
+        q_value,
+        coalesce(severity != 'STABLE' and q_value <= {{ var('fdr_alpha') }}, false) as is_significant,
+        flagged_weeks_in_a_row,
+        previous_severity
+    from q_values
 
 )
 

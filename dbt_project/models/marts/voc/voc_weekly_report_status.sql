@@ -87,7 +87,10 @@ final as (
         {{ var('monitor_neg_ratio_delta_pp') }} as monitor_neg_ratio_delta_pp,
         {{ var('monitor_min_volume') }} as monitor_min_volume,
         {{ var('improved_decrease_pct') }} as improved_decrease_pct,
-        {{ var('improved_min_volume') }} as improved_min_volume
+        {{ var('improved_min_volume') }} as improved_min_volume,
+        -- ...and the evidence it was judged with.
+        {{ [var('baseline_weeks') | int, 1] | max }} as baseline_weeks,
+        cast({{ var('fdr_alpha') }} as {{ voc_type_double() }}) as fdr_alpha
     from summarized
     cross join rejected_summarized
 

@@ -1,0 +1,171 @@
+"""The backtest: the severity rules and the evidence replayed over past weeks in one dbt run.
+
+It answers the analyst's question "how many flags a week would these thresholds give, and how many
+of them are real?" (the alert budget) without touching the report's own tables: dbt builds into a
+warehouse of its own (a separate DuckDB file, or a `_backtest` BigQuery dataset).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from flows.errors import VocError
+from flows.settings import VocSettings
+from flows.warehouse import invoke_dbt, mart_relations, open_warehouse
+
+FLAG_SEVERITIES = ("CRITICAL", "MONITOR", "IMPROVED")
+RESERVED_VARS = ("report_week", "comparison_weeks")
+CHART_SIZE_INCHES = (10.0, 4.0)
+CHART_DPI = 100  # 1000 x 400 pixels
+
+
+@dataclass(frozen=True)
+class BacktestWeek:
+    """One replayed week: flags by severity and how many of them pass the false-discovery gate."""
+
+    report_week: date
+    critical: int = 0
+    monitor: int = 0
+    improved: int = 0
+    stable: int = 0
+    significant: int = 0
+
+    @property
+    def flagged(self) -> int:
+        """CRITICAL + MONITOR + IMPROVED: what the seed rules alone would list."""
+        return self.critical + self.monitor + self.improved
+
+
+def parse_vars(text: str | None) -> dict[str, Any]:
+    """`--vars` as a JSON object of dbt vars; the replayed weeks are the backtest's own to set."""
+    if not text:
+        return {}
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise VocError(f"--vars is not valid JSON ({exc.msg} at position {exc.pos})") from None
+    if not isinstance(parsed, dict):
+        raise VocError("--vars must be a JSON object, e.g. '{\"critical_increase_pct\": 50}'")
+    if reserved := [name for name in RESERVED_VARS if name in parsed]:
+        raise VocError(f"--vars cannot set {', '.join(reserved)}: use --week and --weeks")
+    return parsed
+
+
+def backtest_settings(settings: VocSettings) -> VocSettings:
+    """The same source, but a warehouse of the backtest's own: the report's marts stay as they are."""
+    if settings.dbt_target == "dev":
+        return settings.model_copy(
+            update={"duckdb_path": settings.home.resolve() / "backtest" / "warehouse.duckdb"}
+        )
+    return settings.model_copy(update={"bq_dataset": f"{settings.bq_dataset}_backtest"})
+
+
+def replay(settings: VocSettings, end_week: date, weeks: int, dbt_vars: dict[str, Any]) -> list[BacktestWeek]:
+    """Build the comparison for `weeks` reported weeks ending with `end_week` in one dbt run."""
+    first_week = end_week - timedelta(weeks=weeks - 1)
+    run_vars = {**dbt_vars, "report_week": end_week.isoformat(), "comparison_weeks": weeks}
+    invoke_dbt(
+        settings,
+        [
+            "--quiet",
+            "build",
+            "--select",
+            "+voc_weekly_comparison",
+            "--vars",
+            json.dumps(run_vars),
+            "--exclude-resource-type",
+            "unit_test",
+        ],
+    )
+    relation = mart_relations(settings.dbt_project_dir)["voc_weekly_comparison"]
+    rows = open_warehouse(settings).fetch(
+        f"""select report_week_start, severity, is_significant, count(*) as categories
+        from {relation}
+        where report_week_start <= @week
+        group by report_week_start, severity, is_significant""",
+        end_week,
+    )
+    return summarize(rows, first_week, weeks)
+
+
+def summarize(rows: list[dict[str, Any]], first_week: date, weeks: int) -> list[BacktestWeek]:
+    """Per-week counts from (report_week_start, severity, is_significant, categories) rows."""
+    counts: dict[date, dict[str, int]] = {
+        first_week + timedelta(weeks=n): {
+            "critical": 0,
+            "monitor": 0,
+            "improved": 0,
+            "stable": 0,
+            "significant": 0,
+        }
+        for n in range(weeks)
+    }
+    for row in rows:
+        week = counts.get(row["report_week_start"])
+        if week is None:
+            continue  # a week an earlier backtest replayed, outside this range
+        week[str(row["severity"]).lower()] += int(row["categories"])
+        if row["is_significant"] and row["severity"] in FLAG_SEVERITIES:
+            week["significant"] += int(row["categories"])
+    return [BacktestWeek(report_week=week, **figures) for week, figures in counts.items()]
+
+
+def totals(weeks: list[BacktestWeek]) -> BacktestWeek:
+    """The column sums (report_week: the first week)."""
+    return BacktestWeek(
+        report_week=weeks[0].report_week,
+        critical=sum(w.critical for w in weeks),
+        monitor=sum(w.monitor for w in weeks),
+        improved=sum(w.improved for w in weeks),
+        stable=sum(w.stable for w in weeks),
+        significant=sum(w.significant for w in weeks),
+    )
+
+
+def write_csv(path: Path, weeks: list[BacktestWeek]) -> None:
+    """One row per replayed week: report_week, critical, monitor, improved, stable, flagged, significant."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(
+            ["report_week", "critical", "monitor", "improved", "stable", "flagged", "significant"]
+        )
+        for week in weeks:
+            figures = asdict(week)
+            writer.writerow(
+                [week.report_week.isoformat()]
+                + [figures[name] for name in ("critical", "monitor", "improved", "stable")]
+                + [week.flagged, week.significant]
+            )
+
+
+def write_chart(path: Path, weeks: list[BacktestWeek]) -> None:
+    """A PNG of flags per week by severity, with the significant ones (the gate) as a line."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display: a file only
+    from matplotlib import pyplot
+
+    labels = [week.report_week.strftime("%m-%d") for week in weeks]
+    figure, axes = pyplot.subplots(figsize=CHART_SIZE_INCHES, dpi=CHART_DPI)
+    bottom = [0] * len(weeks)
+    for name, colour in (("critical", "#d62728"), ("monitor", "#ff7f0e"), ("improved", "#2ca02c")):
+        heights = [getattr(week, name) for week in weeks]
+        axes.bar(labels, heights, bottom=bottom, color=colour, label=f"{name.upper()} (rules only)")
+        bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+    axes.plot(
+        labels, [w.significant for w in weeks], color="black", marker="o", label="significant (FDR gate)"
+    )
+    axes.set_ylabel("flagged categories")
+    axes.set_title("VOC flags per week: severity rules vs. false-discovery gate")
+    axes.tick_params(axis="x", labelrotation=90, labelsize=7)
+    axes.legend(loc="upper left", fontsize=8)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=CHART_DPI)
+    pyplot.close(figure)
