@@ -38,6 +38,7 @@ def _no_ambient_config(monkeypatch: pytest.MonkeyPatch) -> None:
         "VOC_HOME",
         "VOC_DUCKDB_PATH",
         "VOC_DBT_TARGET",
+        "VOC_GCP_CREDENTIALS_BLOCK",
         "VOC_SLACK_API_URL",
         "VOC_SLACK_CREDENTIALS_BLOCK",
         "VOC_LAAS_SECRET_BLOCK",

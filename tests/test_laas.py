@@ -169,9 +169,9 @@ def test_regression_an_unreachable_service_is_retried_then_reported_naming_the_u
     )
 
 
-@pytest.mark.parametrize("url", ["http://laas.invalid", "ftp://127.0.0.1:9"], ids=["dns-failure", "not-http"])
-def test_a_base_url_that_cannot_work_is_a_one_line_reason_naming_it(tmp_path: Path, url: str) -> None:
-    settings = make_settings(tmp_path, None, LAAS_API_KEY=API_KEY, LAAS_BASE_URL=url)
+def test_a_base_url_that_does_not_resolve_is_a_one_line_reason_naming_it(tmp_path: Path) -> None:
+    # A URL that is not http(s) never gets this far: the settings refuse it (tests/test_hostile_inputs.py).
+    settings = make_settings(tmp_path, None, LAAS_API_KEY=API_KEY, LAAS_BASE_URL="http://laas.invalid")
     [follow_up] = run(flagged(1), settings)
     assert follow_up.origin == "failed" and "LAAS_BASE_URL" in follow_up.body and "\n" not in follow_up.body
 

@@ -1,0 +1,30 @@
+# The environment VOC Weekly's flow runs in on a Docker, Kubernetes or Cloud Run work pool: exactly
+# requirements.lock, hash-checked and installed as `make` installs it. No code inside: the worker's
+# git_clone pull step (prefect.yaml) fetches the code at run time, so the image only changes when the
+# lock does. Build: docker build -t <registry>/voc-weekly:<tag> .   (README, "Deploy")
+ARG PYTHON_IMAGE=python:3.11-slim
+
+FROM ${PYTHON_IMAGE} AS build
+ARG UV_VERSION=0.13.9
+ENV UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python3 -m pip install --no-cache-dir "uv==${UV_VERSION}"
+WORKDIR /build
+COPY requirements.lock .
+# The same two commands as the Makefile's .venv target, into /opt/venv.
+RUN python3 -m uv venv --quiet --python "$(command -v python3)" /opt/venv \
+ && python3 -m uv pip sync --quiet --python /opt/venv/bin/python --require-hashes requirements.lock
+
+FROM ${PYTHON_IMAGE}
+# git is a run-time need, not a build tool: the pull step clones the repository. Unpinned so a
+# rebuild picks up Debian's security fixes.
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --create-home --uid 10001 --user-group voc
+COPY --from=build /opt/venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 HOME=/home/voc
+# Numeric, so Kubernetes' runAsNonRoot can verify it.
+USER 10001:10001
+# Flow runs clone into and build dbt under the working directory: the non-root user owns it.
+WORKDIR /home/voc
