@@ -5,12 +5,16 @@ BIN    := $(VENV)/bin
 UV     := $(PYTHON) -m uv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint format dbt-build dbt-docs demo-data lock bench clean
+.PHONY: run test lint format dbt-build dbt-docs demo-data lock bench clean bq-emulator-run bq-cost
+
+# Local BigQuery emulators for the prod-target tests, each in its own venv (their duckdb/sqlglot pins
+# conflict with the project's), from hash-pinned locks in tests/bigquery/.
+BQ_EMULATORS := .venv-bq-crucible/.installed .venv-bq-bqemulator/.installed
 
 run: $(VENV)/.installed          ## The weekly report on the embedded default (dry run without a Slack token)
 	$(BIN)/voc-weekly run
 
-test: $(VENV)/.installed         ## The whole test suite (what CI runs)
+test: $(VENV)/.installed $(BQ_EMULATORS)  ## The whole test suite (what CI runs)
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed         ## ruff, mypy and sqlfluff
@@ -38,9 +42,17 @@ bench: $(VENV)/.installed        ## Benchmarks; figures go to BENCHMARKS.md
 	$(BIN)/python benchmarks/bench_llm_concurrency.py
 	$(BIN)/python benchmarks/bench_signal.py
 
-lock:                            ## Re-pin requirements.lock after editing pyproject.toml
+lock:                            ## Re-pin requirements.lock (and the emulator locks) after editing their inputs
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
 	$(UV) pip compile --universal --generate-hashes -p 3.11 pyproject.toml --extra dev -o requirements.lock
+	cd tests/bigquery && for name in crucible bqemulator; do \
+	  $(UV) pip compile --quiet --universal --generate-hashes -p 3.11 $$name.in -o $$name.lock; done
+
+bq-emulator-run: $(VENV)/.installed $(BQ_EMULATORS)  ## The prod target (dbt + dry run) on a local BigQuery emulator
+	$(BIN)/python -m tests.bigquery.run_locally $(ARGS)
+
+bq-cost: $(VENV)/.installed      ## BigQuery bytes billed per model of a scheduled run, from the compiled SQL
+	$(BIN)/python benchmarks/bq_cost.py
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -49,5 +61,21 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $@
 
+.venv-bq-%/.installed: tests/bigquery/%.lock
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	$(UV) venv --quiet --allow-existing --python "$$(command -v $(PYTHON))" .venv-bq-$*
+	$(UV) pip sync --quiet --python .venv-bq-$*/bin/python --require-hashes $<
+	@touch $@
+
+# bqemulator loads DuckDB's spatial extension at start; install the packaged one into the emulator's
+# own home (the fixture starts it with HOME there), so it never tries to download it.
+.venv-bq-bqemulator/.installed: tests/bigquery/bqemulator.lock
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	$(UV) venv --quiet --allow-existing --python "$$(command -v $(PYTHON))" .venv-bq-bqemulator
+	$(UV) pip sync --quiet --python .venv-bq-bqemulator/bin/python --require-hashes $<
+	mkdir -p .venv-bq-bqemulator/home && HOME=$(CURDIR)/.venv-bq-bqemulator/home \
+	  .venv-bq-bqemulator/bin/python tests/bigquery/install_spatial.py
+	@touch $@
+
 clean:
-	rm -rf $(VENV) .voc dbt_project/target dbt_project/logs
+	rm -rf $(VENV) .venv-bq-* .voc dbt_project/target dbt_project/logs

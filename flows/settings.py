@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic import AfterValidator, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -84,6 +84,12 @@ class VocSettings(BaseSettings):
     bq_source_table: BqTable = Field(
         "wanted-data.wanted_ml.zendesk_voc_classified", validation_alias="VOC_BQ_SOURCE_TABLE"
     )
+    # How dbt and the report reader authenticate to BigQuery (flows/bigquery.py builds both).
+    bq_auth_method: Literal["oauth", "service-account", "oauth-secrets"] = Field(
+        "oauth", validation_alias="VOC_BQ_AUTH_METHOD"
+    )
+    bq_keyfile: Path | None = Field(None, validation_alias="VOC_BQ_KEYFILE", validate_default=True)
+    bq_token: SecretStr | None = Field(None, validation_alias="VOC_BQ_TOKEN", validate_default=True)
 
     # Slack delivery
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
@@ -152,6 +158,22 @@ class VocSettings(BaseSettings):
             return [channel.strip() for channel in value.split(",") if channel.strip()]
         return value
 
+    @field_validator("bq_keyfile")
+    @classmethod
+    def _keyfile_for_service_account(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        """The service-account method needs its key file before any query."""
+        if info.data.get("bq_auth_method") == "service-account" and not (value and value.is_file()):
+            raise ValueError("must name an existing JSON key file when VOC_BQ_AUTH_METHOD=service-account")
+        return value
+
+    @field_validator("bq_token")
+    @classmethod
+    def _token_for_oauth_secrets(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        """The oauth-secrets method needs its access token before any query."""
+        if info.data.get("bq_auth_method") == "oauth-secrets" and not value:
+            raise ValueError("must hold an access token when VOC_BQ_AUTH_METHOD=oauth-secrets")
+        return value
+
     @property
     def duckdb_file(self) -> Path:
         """The embedded warehouse file."""
@@ -187,12 +209,16 @@ def settings_error_text(error: ValidationError) -> str:
     for item in error.errors():
         name = str(item["loc"][0]) if item["loc"] else "settings"
         field = by_alias.get(name)
+        if field is None and name in VocSettings.model_fields:  # a default, validated by field name
+            field = VocSettings.model_fields[name]
+            name = str(field.validation_alias)
         if item["type"] == "value_error":
             allowed = str(item.get("ctx", {}).get("error", item["msg"]))
         else:
             allowed = _allowed(field) if field else item["msg"]
         secret = field is not None and field.annotation is not None and "SecretStr" in str(field.annotation)
-        given = "" if secret or item["type"] == "missing" else f"={_shown(item['input'])}"
+        unset = item["type"] == "missing" or item["input"] is None
+        given = "" if secret or unset else f"={_shown(item['input'])}"
         problems.append(f"{name}{given}: {allowed}")
     return "; ".join(problems)
 

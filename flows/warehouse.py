@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 import duckdb
 
+from flows.bigquery import bigquery_client, dbt_profile_env
 from flows.errors import DbtError, SourceError, WarehouseLockedError
 from flows.report import CategoryChange, Coverage, KeywordChange, Sample, Thresholds, WeeklyReport
 from flows.settings import VocSettings
@@ -92,6 +93,7 @@ def dbt_environment(settings: VocSettings) -> Iterator[None]:
         "VOC_BQ_DATASET": settings.bq_dataset,
         "VOC_BQ_LOCATION": settings.bq_location,
         "VOC_BQ_SOURCE_TABLE": settings.bq_source_table,
+        **dbt_profile_env(settings),
     }
     saved = {name: os.environ.get(name) for name in values}
     os.environ.update({name: value for name, value in values.items() if value is not None})
@@ -272,9 +274,8 @@ def open_warehouse(settings: VocSettings) -> Warehouse:
     """The warehouse the dbt target wrote to."""
     if settings.dbt_target == "dev":
         return DuckDBWarehouse(settings.duckdb_file)
-    from google.cloud import bigquery
-
-    return BigQueryWarehouse(bigquery.Client(project=settings.bq_project, location=settings.bq_location))
+    # The same credentials dbt was given: one VOC_BQ_AUTH_METHOD for the build and the read.
+    return BigQueryWarehouse(bigquery_client(settings))
 
 
 def read_report(warehouse: Warehouse, relations: dict[str, str], week: date) -> WeeklyReport:

@@ -1,0 +1,154 @@
+"""BigQuery cost of a scheduled run, on paper, from the prod target's compiled SQL (`make bq-cost`).
+
+Compiles the staging view for the prod target (offline: compiling a view needs no connection), reads
+the event_create_time bounds it puts on the source, and prints per model which source partitions and
+columns its query reads and the bytes BigQuery on-demand would bill, at the seed team's scale
+(about 5,000 tickets a week, two years of history) and at 100x that. Bytes per column are measured on
+the demo data with BigQuery's sizes (STRING = 2 + UTF-8 bytes, TIMESTAMP = 8).
+Usage: python benchmarks/bq_cost.py [--week 2026-11-16] [--weekly-tickets 5000] [--history-weeks 104]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import tempfile
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from flows.demo_data import write_demo_data  # noqa: E402
+from flows.settings import VocSettings  # noqa: E402
+from flows.warehouse import SOURCE_COLUMNS, invoke_dbt  # noqa: E402
+from tests.bigquery.cost import (  # noqa: E402
+    MIN_BYTES_PER_TABLE,
+    SOURCE,
+    SourceScan,
+    models_reading_the_source,
+    source_scan,
+)
+
+# The source columns behind each staging column. The view deduplicates with a window over id,
+# time, categories and emotion before any model filters, so those are read by every model.
+STAGING_LINEAGE = {
+    "title": ("title",),
+    "detail": ("detail",),
+    "main_topic": ("main_topic",),
+    "keywords": ("keywords",),
+}
+ALWAYS_READ = ("id", "event_create_time", "category1", "category2", "category3", "overall_emotion")
+SCHEDULE_KST = timedelta(days=7, hours=9)  # Monday 09:00 KST after the reported week (prefect.yaml)
+
+
+def compile_staging(week: date, target: Path) -> tuple[list[SourceScan], dict[str, str]]:
+    """The source bounds of the staging views for `week` on the prod target, and the raw SQL of
+    every model that reads them, by name."""
+    os.environ.update({"VOC_BQ_AUTH_METHOD": "oauth-secrets", "VOC_BQ_TOKEN": "offline"})
+    settings = VocSettings(
+        _env_file=None, VOC_DBT_TARGET="prod", VOC_BQ_PROJECT="voc-cost-estimate", VOC_BQ_DATASET="voc"
+    )
+    invoke_dbt(
+        settings,
+        [
+            "--quiet",
+            "compile",
+            "--select",
+            "config.materialized:view",  # the staging views: compiling them needs no connection
+            "--no-populate-cache",
+            "--vars",
+            json.dumps({"report_week": week.isoformat()}),
+            "--target-path",
+            str(target),
+        ],
+    )
+    compiled = (target / "compiled").rglob("*.sql")
+    scans = [
+        scan
+        for path in compiled
+        if (scan := source_scan(path.read_text(encoding="utf-8"), "zendesk_voc_classified"))
+    ]
+    nodes = json.loads((target / "manifest.json").read_text(encoding="utf-8"))["nodes"]
+    raw = {node["name"]: node["raw_code"] for node in nodes.values() if node["resource_type"] == "model"}
+    readers = models_reading_the_source(target / "manifest.json", SOURCE)
+    return scans, {name: raw[name] for name in readers}
+
+
+def bytes_per_ticket(folder: Path) -> dict[str, float]:
+    """Average BigQuery bytes of each source column, measured on 14 weeks of demo data."""
+    path = folder / "demo.parquet"
+    write_demo_data(path, date(2026, 11, 16))
+    sizes = ", ".join(
+        "8.0" if name == "event_create_time" else f"avg(2 + coalesce(octet_length(encode({name})), 0))"
+        for name in SOURCE_COLUMNS
+    )
+    row = duckdb.sql(f"select {sizes} from '{path}'").fetchall()[0]
+    return dict(zip(SOURCE_COLUMNS, map(float, row), strict=True))
+
+
+def columns_read(raw_sql: str) -> tuple[str, ...]:
+    """Source columns a model's query needs through the view (the ones its SQL names, plus the window's)."""
+    named = {
+        source
+        for column, sources in STAGING_LINEAGE.items()
+        if re.search(rf"\b{column}\b", raw_sql)
+        for source in sources
+    }
+    return ALWAYS_READ + tuple(c for c in SOURCE_COLUMNS if c in named)
+
+
+def human(size: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
+            return f"{size:,.1f} {unit}"
+        size /= 1024
+    raise AssertionError
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--week", type=date.fromisoformat, default=date(2026, 11, 16))
+    parser.add_argument("--weekly-tickets", type=int, default=5_000)
+    parser.add_argument("--history-weeks", type=int, default=104)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        scans, models = compile_staging(args.week, Path(tmp) / "target")
+        widths = bytes_per_ticket(Path(tmp))
+    assert len({(scan.since, scan.until) for scan in scans}) == 1, "the staging views differ in bounds"
+    scan = scans[0]
+    assert scan.since is not None, "the staging views must bound event_create_time"
+    run_at = datetime.combine(args.week, datetime.min.time()) + SCHEDULE_KST - timedelta(hours=9)
+    end = scan.until or run_at
+    partitions = (end.date() - scan.since.date()).days + 1  # UTC day partitions, first and last partial
+    print(f"Report week {args.week}; scheduled run at {run_at} UTC.")
+    print(f"Source read: event_create_time >= {scan.since} UTC and <= {'newest' if not scan.until else end}")
+    print(f"  = {partitions} day partitions of {args.history_weeks * 7} in two years of history.\n")
+    print("| model | source columns read | bytes/ticket | at 5k/week | at 500k/week |")
+    print("|---|---|---|---|---|")
+    totals = [0.0, 0.0]
+    for name, raw_sql in sorted(models.items()):
+        columns = columns_read(raw_sql)
+        width = sum(widths[c] for c in columns)
+        billed = []
+        for scale, total in zip((1, 100), range(2), strict=True):
+            tickets = args.weekly_tickets * scale / 7 * partitions
+            bytes_ = max(MIN_BYTES_PER_TABLE, tickets * width)
+            totals[total] += bytes_
+            billed.append(human(bytes_))
+        print(f"| {name} | {', '.join(columns)} | {width:,.0f} | {billed[0]} | {billed[1]} |")
+    full = args.weekly_tickets * args.history_weeks * sum(widths.values())
+    print(f"| **scheduled run, source reads** | | | **{human(totals[0])}** | **{human(totals[1])}** |")
+    print(f"| (one unpruned scan of the history, all columns) | | | {human(full)} | {human(full * 100)} |")
+    cost = totals[1] / 1024**4 * 6.25
+    print(f"\nAt 100x that is ${cost:,.4f} a run at $6.25 per TiB on-demand. At the seed scale the")
+    print("10 MB minimum per table referenced dominates; the marts and the aggregate table each query")
+    print("reads are kilobytes, billed at that minimum too.")
+
+
+if __name__ == "__main__":
+    main()

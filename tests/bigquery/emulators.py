@@ -1,0 +1,157 @@
+"""Local BigQuery emulators for the prod-target tests, each run from its own venv (see the Makefile).
+
+- crucible (`crucible-emulator`): faithful to BigQuery's SQL rules, fast; no scripting (so no
+  incremental merge), no query parameters, CSV loads only, partitioned tables only through DDL.
+- bqemulator: scripting, static `insert_overwrite`, query parameters, Parquet loads; its SQL
+  translation has gaps (tests/bigquery/bqemulator_main.py corrects the one the product meets).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from google.api_core.client_options import ClientOptions
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import bigquery
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT = "voc-test"
+SOURCE_DATASET = "raw"
+SOURCE_TABLE = f"{PROJECT}.{SOURCE_DATASET}.zendesk_voc_classified"
+LOCATION = "asia-northeast3"
+SOURCE_SCHEMA = [
+    bigquery.SchemaField(name, "TIMESTAMP" if name == "event_create_time" else "STRING")
+    for name in (
+        "id",
+        "event_create_time",
+        "title",
+        "detail",
+        "category1",
+        "category2",
+        "category3",
+        "overall_emotion",
+        "main_topic",
+        "keywords",
+    )
+]
+
+
+@dataclass(frozen=True)
+class Emulator:
+    """A running emulator: its REST endpoint (what BIGQUERY_EMULATOR_HOST names)."""
+
+    name: str
+    url: str
+
+    def client(self) -> bigquery.Client:
+        """An admin client for setting up datasets and data (the product uses its own credentials)."""
+        return bigquery.Client(
+            project=PROJECT,
+            location=LOCATION,
+            credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+            client_options=ClientOptions(api_endpoint=self.url),
+        )
+
+
+def _command(name: str, port: int) -> list[str]:
+    venv = ROOT / f".venv-bq-{name}"
+    if not (venv / ".installed").exists():
+        raise RuntimeError(f"{venv} is missing: run `make {venv.name}/.installed` (make test does it)")
+    if name == "crucible":
+        return [str(venv / "bin" / "crucible"), "serve", "--dialect", "bigquery", "--port", str(port)]
+    launcher = ROOT / "tests" / "bigquery" / "bqemulator_main.py"
+    return [
+        str(venv / "bin" / "python"),
+        str(launcher),
+        "start",
+        "--rest-port",
+        str(port),
+        "--grpc-port",
+        "0",
+        "--project",
+        PROJECT,
+        "--log-level",
+        "warning",
+    ]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running(name: str, log: Path, timeout: float = 90) -> Iterator[Emulator]:
+    """Start emulator `name` on a free loopback port, wait until it answers, stop it afterwards."""
+    port = free_port()
+    env = {**os.environ, "HOME": str(ROOT / f".venv-bq-{name}" / "home")}  # bqemulator's DuckDB extensions
+    with log.open("wb") as output:
+        process = subprocess.Popen(_command(name, port), stdout=output, stderr=subprocess.STDOUT, env=env)
+    emulator = Emulator(name, f"http://127.0.0.1:{port}")
+    try:
+        _wait_healthy(emulator, process, log, timeout)
+        yield emulator
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_healthy(emulator: Emulator, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{emulator.name} exited at start:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            response = httpx.get(f"{emulator.url}/bigquery/v2/projects/{PROJECT}/datasets", timeout=2)
+            if response.status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{emulator.name} did not answer within {timeout:.0f} s")
+
+
+def create_source_table(emulator: Emulator, table: str = SOURCE_TABLE) -> None:
+    """The production source's shape: day-partitioned on event_create_time."""
+    client = emulator.client()
+    client.create_dataset(table.rsplit(".", 1)[0], exists_ok=True)
+    if emulator.name == "crucible":  # crucible partitions only through DDL
+        columns = ", ".join(f"{field.name} {field.field_type}" for field in SOURCE_SCHEMA)
+        ddl = f"create table `{table}` ({columns}) partition by timestamp_trunc(event_create_time, day)"
+        client.query(ddl).result()
+        return
+    # bqemulator ignores a DDL partition clause; the tables API sets it.
+    partitioned = bigquery.Table(table, schema=SOURCE_SCHEMA)
+    partitioned.time_partitioning = bigquery.TimePartitioning(field="event_create_time")
+    client.create_table(partitioned)
+
+
+def load_source(emulator: Emulator, parquet: Path, table: str = SOURCE_TABLE) -> int:
+    """Append a Parquet export (tests/sources.py, demo data) to the source table; return its rows."""
+    config = bigquery.LoadJobConfig(schema=SOURCE_SCHEMA, write_disposition="WRITE_APPEND")
+    if emulator.name == "crucible":  # crucible loads CSV only
+        import duckdb
+
+        upload = parquet.with_suffix(".csv")
+        duckdb.sql(f"copy (select * from '{parquet}') to '{upload}' (header true)")
+        config.source_format = bigquery.SourceFormat.CSV
+        config.skip_leading_rows = 1
+    else:
+        upload = parquet
+        config.source_format = bigquery.SourceFormat.PARQUET
+    with upload.open("rb") as data:
+        job = emulator.client().load_table_from_file(data, table, job_config=config)
+    return int(job.result().output_rows or 0)
