@@ -17,7 +17,7 @@ from prefect.states import Completed, Failed, State
 from flows.delivery import DeliveryLedger, channel_lock, post_report, slack_client, slack_token
 from flows.errors import SlackDeliveryError, VocError, hide_user_error_tracebacks
 from flows.followups import FollowUp, builtin_follow_up
-from flows.gcp_credentials import gcp_credentials_block
+from flows.gcp_credentials import with_gcp_credentials_block
 from flows.laas import Analyst, choose_analyst, write_laas_follow_ups_sync
 from flows.out_folder import check_out_folder, replace_files
 from flows.report import CategoryChange, WeeklyReport, check_coverage, future_dated_note
@@ -240,8 +240,7 @@ def voc_weekly_report(
     hide_user_error_tracebacks()
     logger = get_run_logger()
     try:
-        settings = VocSettings()
-        with gcp_credentials_block(settings.gcp_credentials_block):  # BigQuery's service account
+        with with_gcp_credentials_block(VocSettings()) as settings:  # BigQuery's service account
             outcome = _run(settings, week_start, channel, dry_run, force, thread_ts, out_dir, llm)
     except VocError as exc:
         logger.error(str(exc))

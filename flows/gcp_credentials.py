@@ -11,18 +11,29 @@ from pathlib import Path
 from typing import Any
 
 from flows.errors import VocError
+from flows.settings import VocSettings
 
-ADC_VARIABLE = "GOOGLE_APPLICATION_CREDENTIALS"
+
+@contextmanager
+def with_gcp_credentials_block(settings: VocSettings) -> Iterator[VocSettings]:
+    """The settings of a run, with the named GcpCredentials block's key as BigQuery's service account.
+
+    The block's key becomes `service-account` auth with its key file, so dbt's profile and the report
+    reader get it from the one credentials function (flows/bigquery.py). A block without a key, or
+    no block, leaves the settings (and the worker's own credentials, e.g. workload identity) as they are.
+    """
+    with gcp_credentials_block(settings.gcp_credentials_block) as keyfile:
+        if keyfile is None:
+            yield settings
+        else:
+            yield settings.model_copy(update={"bq_auth_method": "service-account", "bq_keyfile": keyfile})
 
 
 @contextmanager
 def gcp_credentials_block(block_name: str | None) -> Iterator[Path | None]:
-    """For the duration of a run, the named block's service account as application default credentials.
+    """The named block's service-account key file for the duration, if it holds a key.
 
-    dbt-bigquery (method `oauth`) and the report reader both authenticate with application default
-    credentials, which take the key file GOOGLE_APPLICATION_CREDENTIALS names: the block's own file,
-    or its key written to an owner-only temporary file removed afterwards. A block without a key
-    leaves the worker's own credentials (workload identity) in place. Yields the key file, if any.
+    The block's own file, or its key written to an owner-only temporary file removed afterwards.
     """
     if not block_name:
         yield None
@@ -32,8 +43,6 @@ def gcp_credentials_block(block_name: str | None) -> Iterator[Path | None]:
         keyfile = service_account_file
         if keyfile is None and service_account_info is not None:
             keyfile = stack.enter_context(_private_keyfile(service_account_info))
-        if keyfile is not None:
-            stack.enter_context(_environment(ADC_VARIABLE, str(keyfile)))
         yield keyfile
 
 
@@ -62,17 +71,3 @@ def _private_keyfile(service_account_info: dict[str, Any]) -> Iterator[Path]:
         yield Path(name)
     finally:
         os.remove(name)
-
-
-@contextmanager
-def _environment(name: str, value: str) -> Iterator[None]:
-    """One environment variable set for the duration, then put back as it was."""
-    saved = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = saved

@@ -1,5 +1,5 @@
 """BigQuery's service account from a GcpCredentials block on the real Prefect test server: both
-consumers, dbt-bigquery (method oauth) and the report reader, get the block's key."""
+consumers, dbt-bigquery's profile and the report reader, get the block's key as a service account."""
 
 from __future__ import annotations
 
@@ -8,18 +8,17 @@ import os
 import stat
 from typing import Any
 
-import google.auth
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from google.cloud import bigquery
 from prefect_gcp import GcpCredentials
 
+from flows.bigquery import bigquery_credentials, dbt_profile_env
 from flows.errors import VocError
-from flows.gcp_credentials import gcp_credentials_block
+from flows.gcp_credentials import gcp_credentials_block, with_gcp_credentials_block
+from flows.settings import VocSettings
 
 EMAIL = "voc-weekly@voc-test.iam.gserviceaccount.com"
-DBT_SCOPES = ["https://www.googleapis.com/auth/bigquery"]
 
 
 def service_account_key() -> dict[str, Any]:
@@ -39,31 +38,37 @@ def service_account_key() -> dict[str, Any]:
     }
 
 
-def test_block_key_is_what_dbt_and_the_reader_authenticate_with(
-    prefect_server: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+def prod_settings(**values: str) -> VocSettings:
+    base = {"VOC_DBT_TARGET": "prod", "VOC_BQ_PROJECT": "voc-test", "VOC_BQ_DATASET": "voc_weekly"}
+    return VocSettings(_env_file=None, **{**base, **values})  # type: ignore[call-arg]
+
+
+def test_block_key_is_what_dbt_and_the_reader_authenticate_with(prefect_server: None) -> None:
     info = service_account_key()
     GcpCredentials(service_account_info=info).save("voc-weekly-gcp-test", overwrite=True)
 
-    with gcp_credentials_block("voc-weekly-gcp-test") as keyfile:
-        assert keyfile is not None
+    configured = prod_settings(VOC_GCP_CREDENTIALS_BLOCK="voc-weekly-gcp-test")
+    with with_gcp_credentials_block(configured) as settings:
+        assert settings.bq_auth_method == "service-account" and settings.bq_keyfile is not None
+        keyfile = settings.bq_keyfile
         written = json.loads(keyfile.read_text(encoding="utf-8"))
         mode = stat.S_IMODE(keyfile.stat().st_mode)
-        dbt_credentials, dbt_project = google.auth.default(scopes=DBT_SCOPES)  # dbt-bigquery's oauth
-        reader = bigquery.Client(project="voc-test", location="asia-northeast3")  # open_warehouse's
+        profile = dbt_profile_env(settings)  # what dbt-bigquery's profile reads
+        reader = bigquery_credentials(settings)  # what open_warehouse's client sends
 
     assert written == info and mode == 0o600
-    assert (dbt_credentials.service_account_email, dbt_project) == (EMAIL, "voc-test")  # type: ignore[attr-defined]
-    assert reader._credentials.service_account_email == EMAIL
-    assert "GOOGLE_APPLICATION_CREDENTIALS" not in os.environ and not keyfile.exists()
+    assert profile["VOC_BQ_AUTH_METHOD"] == "service-account"
+    assert profile["VOC_BQ_KEYFILE"] == str(keyfile.resolve())
+    assert reader.service_account_email == EMAIL  # type: ignore[attr-defined]
+    assert not keyfile.exists()  # the key does not outlive the run
 
 
 def test_no_block_named_leaves_the_workers_credentials_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", "/var/run/secrets/adc.json")
+    configured = prod_settings()
 
-    with gcp_credentials_block(None) as keyfile:
-        assert keyfile is None
+    with with_gcp_credentials_block(configured) as settings:
+        assert settings is configured and settings.bq_auth_method == "oauth"
         assert os.environ["GOOGLE_APPLICATION_CREDENTIALS"] == "/var/run/secrets/adc.json"
 
 

@@ -4,6 +4,7 @@ application default credentials, so a service-account setup built the marts and 
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from flows.bigquery import dbt_profile_env
 from flows.errors import SettingsError
+from flows.gcp_credentials import with_gcp_credentials_block
 from flows.settings import VocSettings
 from flows.warehouse import open_warehouse
 from tests.bigquery.emulators import PROJECT, SOURCE_TABLE
@@ -74,6 +76,23 @@ def test_oauth_uses_the_application_default_credentials(
     settings = prod_settings(VOC_BQ_AUTH_METHOD="oauth")
 
     assert fetch_week(settings) == WEEK
+    assert through.bearer_tokens() == {f"issued-for-{email}"}
+
+
+def test_a_gcp_credentials_block_is_the_service_account_the_reader_sends(
+    prefect_server: None, through: Recorder, tmp_path: Path
+) -> None:
+    from prefect_gcp import GcpCredentials
+
+    email = "voc-weekly-block@voc-test.iam.gserviceaccount.com"
+    keyfile = write_service_account_key(tmp_path / "block-key.json", email, through.token_uri)
+    info = json.loads(keyfile.read_text(encoding="utf-8"))
+    keyfile.unlink()  # the key lives only in the block, as on Prefect Cloud
+    GcpCredentials(service_account_info=info).save("voc-weekly-gcp-emulator", overwrite=True)
+
+    configured = prod_settings(VOC_GCP_CREDENTIALS_BLOCK="voc-weekly-gcp-emulator")
+    with with_gcp_credentials_block(configured) as settings:
+        assert fetch_week(settings) == WEEK
     assert through.bearer_tokens() == {f"issued-for-{email}"}
 
 
