@@ -39,7 +39,8 @@ ticket_keywords as (
         tickets.category_label,
         tickets.week_start,
         tickets.ticket_id,
-        lower(trim(keyword)) as keyword
+        -- Unqualified on purpose: BigQuery's unnest alias is the value itself, not a table to qualify.
+        lower(trim(keyword)) as keyword  -- noqa: RF02
     from tickets
     inner join flagged_categories
         on
