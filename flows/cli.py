@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, cast
@@ -137,16 +139,17 @@ def run(
     if out is not None:
         check_out_folder(out, is_default=False)
     prepare_source(settings)
-    state = voc_weekly_report(
-        week_start=report_week,
-        channel=channel,
-        dry_run=dry_run,
-        force=force,
-        thread_ts=None,
-        out_dir=str(out) if out else None,
-        llm=llm.value,
-        return_state=True,
-    )
+    with temporary_server_errors():
+        state = voc_weekly_report(
+            week_start=report_week,
+            channel=channel,
+            dry_run=dry_run,
+            force=force,
+            thread_ts=None,
+            out_dir=str(out) if out else None,
+            llm=llm.value,
+            return_state=True,
+        )
     if state.is_failed():
         raise VocError(state.message or "the flow run failed")
     outcome = cast(Outcome, state.result())
@@ -287,6 +290,22 @@ def comparison_table(report: WeeklyReport) -> Table:
             style=None,
         )
     return table
+
+
+@contextmanager
+def temporary_server_errors() -> Iterator[None]:
+    """Prefect's temporary server not coming up (a busy machine) is one line saying what to do."""
+    try:
+        yield
+    except RuntimeError as exc:
+        if "ephemeral Prefect API server" not in str(exc):  # Prefect raises a bare RuntimeError
+            raise
+        waited = os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "")
+        raise VocError(
+            f"Prefect's temporary server did not start within {waited} s: run one with "
+            "`prefect server start` and set PREFECT_API_URL to it, or raise "
+            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+        ) from None
 
 
 def ensure_prefect_home() -> None:

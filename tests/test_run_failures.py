@@ -218,6 +218,26 @@ def test_prefect_home_that_does_not_exist_yet_is_created_and_a_locked_run_exits_
     assert (home / "prefect.db").exists()
 
 
+def test_a_temporary_prefect_server_that_does_not_start_in_time_is_one_line(tmp_path: Path) -> None:
+    """Regression: on a busy machine Prefect's RuntimeError and its stack trace reached the user."""
+    source = write_source(tmp_path / "export.parquet", edge_case_rows())
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SLACK_", "VOC_", "LAAS_"))}
+    env |= {
+        "PREFECT_HOME": str(tmp_path / "prefect-home"),
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "0",  # gives up at once
+        "VOC_SOURCE_PATH": str(source),
+        "VOC_HOME": str(tmp_path / ".voc"),
+    }
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "voc-weekly"), "run", "--week", "2026-11-18"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=400,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr[-3000:]
+    (error,) = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert error.startswith("error: Prefect's temporary server did not start within 0 s: run one with")
+    assert "PREFECT_API_URL" in error and "Traceback" not in done.stderr
+
+
 def test_a_domain_scoped_source_table_is_split_into_its_three_parts(tmp_path: Path) -> None:
     """VOC_BQ_SOURCE_TABLE may name a `domain.com:project`: its dots do not split the project."""
     from flows.settings import VocSettings

@@ -6,9 +6,9 @@
 {%- set report_week = voc_date_literal(voc_report_week()) %}
 {%- set baseline_week = voc_date_literal(voc_baseline_week()) %}
 
-with comparison as (
+with categories_flagged as (
 
-    select * from {{ ref('voc_weekly_comparison') }}
+    select * from {{ ref('int_voc_categories_flagged') }}
 
 ),
 
@@ -24,10 +24,8 @@ flagged_categories as (
         category1,
         category2,
         category3
-    from comparison
-    where
-        report_week_start = {{ report_week }}
-        and severity in ('CRITICAL', 'MONITOR')
+    from categories_flagged
+    where report_week_start = {{ report_week }}
 
 ),
 
