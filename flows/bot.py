@@ -24,9 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from http.client import HTTPException
-from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any, cast
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
@@ -39,6 +37,9 @@ from flows.settings import VocSettings
 from flows.weeks import KST, last_complete_week, resolve_report_week, week_monday, week_range_text
 
 if TYPE_CHECKING:
+    import socket
+
+    import uvicorn
     from prefect.client.schemas.objects import FlowRun
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -72,7 +73,7 @@ class SeenEvents:
     def __init__(self, max_size: int = SEEN_EVENTS_MAX, ttl: float = SEEN_EVENTS_TTL_SECONDS) -> None:
         self._seen: OrderedDict[str, float] = OrderedDict()
         self._max_size, self._ttl = max_size, ttl
-        self._lock = threading.Lock()  # HTTP mode handles requests in parallel threads
+        self._lock = threading.Lock()  # Socket Mode dispatches events from a pool of threads
 
     def first_time(self, event_id: str) -> bool:
         """Remember `event_id`; True unless it was seen within the TTL."""
@@ -366,21 +367,17 @@ def _mode(http: bool) -> str:
     return "HTTP mode" if http else "Socket Mode"
 
 
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True  # a slow client must not hold up shutdown
+def http_server(app: App, host: str = "0.0.0.0", port: int = 3000) -> tuple[uvicorn.Server, socket.socket]:
+    """uvicorn around Bolt's ASGI adapter (POST /slack/events, signature-verified by Bolt), and its socket.
 
+    The socket is bound here, before serving, so the startup line can name the port (port 0: a free one).
+    """
+    import uvicorn
+    from slack_bolt.adapter.asgi import SlackRequestHandler
 
-class _LoggingRequestHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # the access log, in our log at debug level
-        logger.debug(format, *args)
-
-
-def http_server(app: App, host: str = "0.0.0.0", port: int = 3000) -> WSGIServer:
-    """A threaded WSGI server around Bolt's WSGI adapter: POST /slack/events, signature-verified by Bolt."""
-    from slack_bolt.adapter.wsgi import SlackRequestHandler
-
-    handler = SlackRequestHandler(app, path=EVENTS_PATH)
-    return make_server(host, port, handler, _ThreadingWSGIServer, _LoggingRequestHandler)
+    # Our logging, not uvicorn's: its default config would replace the handlers of the bot's log.
+    config = uvicorn.Config(SlackRequestHandler(app, path=EVENTS_PATH), host=host, port=port, log_config=None)
+    return uvicorn.Server(config), config.bind_socket()
 
 
 def run_bot(settings: VocSettings, *, http: bool = False, host: str = "0.0.0.0", port: int = 3000) -> None:
@@ -390,10 +387,11 @@ def run_bot(settings: VocSettings, *, http: bool = False, host: str = "0.0.0.0",
     name = bot_identity(bot_client(settings))
     app = build_app(settings)
     if http:
-        server = http_server(app, host, port)
-        where = f"http://{host}:{server.server_port}{EVENTS_PATH}"
+        server, sock = http_server(app, host, port)
+        where = f"http://{host}:{sock.getsockname()[1]}{EVENTS_PATH}"
         logger.info("VOC Weekly bot listening as @%s (HTTP mode, %s); %s", name, where, _target(settings))
-        _serve_until_interrupted(server.serve_forever, server.server_close)
+        # uvicorn shuts down gracefully on Ctrl-C, then re-raises it as KeyboardInterrupt.
+        _serve_until_interrupted(lambda: server.run(sockets=[sock]), sock.close)
     else:
         handler = connect_socket_mode(app, settings, name)
         _serve_until_interrupted(threading.Event().wait, handler.close)
@@ -433,3 +431,5 @@ def _configure_logging() -> None:
     logger.setLevel(logging.INFO)
     # slack_sdk's INFO lines are per-connection chatter; its DEBUG lines would include request bodies.
     logging.getLogger("slack_sdk").setLevel(logging.WARNING)
+    # uvicorn's INFO lines repeat the startup line above and log every request; its errors still show.
+    logging.getLogger("uvicorn").setLevel(logging.WARNING)

@@ -114,7 +114,6 @@ class LaasClient:
         api_key: SecretStr,
         *,
         backoff: Backoff = DEFAULT_BACKOFF,
-        slots: asyncio.Semaphore | None = None,
     ) -> None:
         self._http = http
         self._url = settings.laas_base_url.rstrip("/") + COMPLETIONS_PATH
@@ -126,7 +125,7 @@ class LaasClient:
         self._max_wait = settings.max_retry_wait_seconds
         self._backoff = backoff
         # Held per attempt, not per category: a call sleeping before its retry leaves its slot free.
-        self._slots = slots or asyncio.Semaphore(settings.llm_concurrency)
+        self._slots = asyncio.Semaphore(settings.llm_concurrency)
 
     async def complete(self, prompt: str, *, label: str = "") -> str:
         """The model's answer to `prompt` as text; raises LaasError once retrying cannot help."""
@@ -278,7 +277,6 @@ async def write_laas_follow_ups(
     categories: list[CategoryChange],
     settings: VocSettings,
     *,
-    transport: httpx.AsyncBaseTransport | None = None,
     backoff: Backoff = DEFAULT_BACKOFF,
 ) -> list[FollowUp]:
     """All categories analysed at once (at most `llm_concurrency` calls in flight), in input order."""
@@ -289,7 +287,7 @@ async def write_laas_follow_ups(
     if api_key is None:
         raise VocError(NO_KEY_MESSAGE, slack_text=NO_KEY_SLACK_TEXT)
     timeout = httpx.Timeout(settings.llm_timeout_seconds)
-    async with httpx.AsyncClient(transport=transport, timeout=timeout) as http:
+    async with httpx.AsyncClient(timeout=timeout) as http:
         client = LaasClient(http, settings, api_key, backoff=backoff)
         return list(await asyncio.gather(*(analyse(client, report, change) for change in categories)))
 
@@ -299,11 +297,10 @@ def write_laas_follow_ups_sync(
     categories: list[CategoryChange],
     settings: VocSettings,
     *,
-    transport: httpx.AsyncBaseTransport | None = None,
     backoff: Backoff = DEFAULT_BACKOFF,
 ) -> list[FollowUp]:
     """`write_laas_follow_ups` for sync callers: a sync Prefect task, the CLI, or code inside a loop."""
-    coroutine = write_laas_follow_ups(report, categories, settings, transport=transport, backoff=backoff)
+    coroutine = write_laas_follow_ups(report, categories, settings, backoff=backoff)
     try:
         asyncio.get_running_loop()
     except RuntimeError:  # the usual case, a sync Prefect task included: no loop in this thread

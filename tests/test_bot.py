@@ -1,8 +1,9 @@
 """The Slack @mention bot: real Bolt dispatch over HTTP, the loopback Slack server, a real Prefect API.
 
-Events are POSTed, signed with the signing secret, to the bot's own HTTP server (Bolt's WSGI adapter);
-its replies land on tests/slack_server.py and its flow runs on the session's Prefect test server,
-where no worker runs them: a test sees them Scheduled, with the parameters the mention asked for.
+Events are POSTed, signed with the signing secret, to the bot's own HTTP server (uvicorn with Bolt's
+ASGI adapter); its replies land on tests/slack_server.py and its flow runs on the session's Prefect
+test server, where no worker runs them: a test sees them Scheduled, with the parameters the mention
+asked for.
 """
 
 from __future__ import annotations
@@ -144,14 +145,17 @@ def mention_body(text: str, channel: str = CHANNEL, **event: Any) -> tuple[bytes
 @contextmanager
 def serving(slack: SlackServer, start: StartReport = start_report, **overrides: Any) -> Iterator[Bot]:
     """The bot's HTTP server on a free loopback port, as `voc-weekly bot --http` runs it."""
-    server = http_server(build_app(bot_settings(slack, **overrides), start_report=start), "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    app = build_app(bot_settings(slack, **overrides), start_report=start)
+    server, sock = http_server(app, "127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
-        yield Bot(f"http://127.0.0.1:{server.server_port}/slack/events", slack)
+        wait_for(lambda: server.started)
+        yield Bot(f"http://127.0.0.1:{port}/slack/events", slack)
     finally:
-        server.shutdown()
-        server.server_close()
+        server.should_exit = True
+        thread.join(10)
 
 
 @pytest.fixture
