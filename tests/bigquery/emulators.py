@@ -22,25 +22,16 @@ from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 
+from flows.warehouse import SOURCE_COLUMNS
+
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "voc-test"
 SOURCE_DATASET = "raw"
 SOURCE_TABLE = f"{PROJECT}.{SOURCE_DATASET}.zendesk_voc_classified"
 LOCATION = "asia-northeast3"
-SOURCE_SCHEMA = [
+SOURCE_SCHEMA = [  # the source contract's columns, as the production table types them
     bigquery.SchemaField(name, "TIMESTAMP" if name == "event_create_time" else "STRING")
-    for name in (
-        "id",
-        "event_create_time",
-        "title",
-        "detail",
-        "category1",
-        "category2",
-        "category3",
-        "overall_emotion",
-        "main_topic",
-        "keywords",
-    )
+    for name in SOURCE_COLUMNS
 ]
 
 
