@@ -198,19 +198,29 @@ def test_a_rerun_replaces_only_the_files_it_wrote(tmp_path: Path) -> None:
     assert (out / "report.json").read_text(encoding="utf-8") == '{"v": 2}'
 
 
+def voc_weekly_run(folder: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """A real `voc-weekly run` in its own process, on the edge-case export, with no ambient settings."""
+    source = write_source(folder / "export.parquet", edge_case_rows())
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SLACK_", "VOC_", "LAAS_"))}
+    clean |= {
+        "PREFECT_HOME": str(folder / "prefect-home"),
+        "VOC_SOURCE_PATH": str(source),
+        "VOC_HOME": str(folder / ".voc"),
+        "VOC_DUCKDB_PATH": str(folder / "warehouse.duckdb"),
+        **env,
+    }
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "voc-weekly"), "run", "--week", "2026-11-18"],
+        cwd=folder, env=clean, capture_output=True, text=True, timeout=400,
+    )  # fmt: skip
+
+
 def test_prefect_home_that_does_not_exist_yet_is_created_and_a_locked_run_exits_2(tmp_path: Path) -> None:
     """A real `voc-weekly run`: the temporary Prefect server starts in a new PREFECT_HOME, and a
     warehouse held by another run ends it with the one-line message, exit code 2, no stack trace."""
-    source = write_source(tmp_path / "export.parquet", edge_case_rows())
     home = tmp_path / "new" / "prefect-home"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SLACK_", "VOC_", "LAAS_"))}
-    env |= {"PREFECT_HOME": str(home), "VOC_SOURCE_PATH": str(source), "VOC_HOME": str(tmp_path / ".voc"),
-            "VOC_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb")}  # fmt: skip
     with held_open(tmp_path / "warehouse.duckdb"):
-        done = subprocess.run(
-            [str(Path(sys.executable).parent / "voc-weekly"), "run", "--week", "2026-11-18"],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=400,
-        )  # fmt: skip
+        done = voc_weekly_run(tmp_path, PREFECT_HOME=str(home))
     assert done.returncode == 2, done.stderr[-3000:]
     (error,) = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert error.startswith(f"error: another run is using {tmp_path / 'warehouse.duckdb'}: wait for it")
@@ -220,18 +230,7 @@ def test_prefect_home_that_does_not_exist_yet_is_created_and_a_locked_run_exits_
 
 def test_a_temporary_prefect_server_that_does_not_start_in_time_is_one_line(tmp_path: Path) -> None:
     """Regression: on a busy machine Prefect's RuntimeError and its stack trace reached the user."""
-    source = write_source(tmp_path / "export.parquet", edge_case_rows())
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SLACK_", "VOC_", "LAAS_"))}
-    env |= {
-        "PREFECT_HOME": str(tmp_path / "prefect-home"),
-        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "0",  # gives up at once
-        "VOC_SOURCE_PATH": str(source),
-        "VOC_HOME": str(tmp_path / ".voc"),
-    }
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "voc-weekly"), "run", "--week", "2026-11-18"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=400,
-    )  # fmt: skip
+    done = voc_weekly_run(tmp_path, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="0")  # gives up at once
     assert done.returncode == 2, done.stderr[-3000:]
     (error,) = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert error.startswith("error: Prefect's temporary server did not start within 0 s: run one with")
