@@ -16,7 +16,8 @@ from typing import Any
 
 from flows.errors import VocError
 from flows.settings import VocSettings
-from flows.warehouse import invoke_dbt, mart_relations, open_warehouse
+from flows.warehouse.dbt import invoke_dbt, mart_relations
+from flows.warehouse.readers import open_warehouse
 
 FLAG_SEVERITIES = ("CRITICAL", "MONITOR", "IMPROVED")
 RESERVED_VARS = ("report_week", "comparison_weeks")

@@ -14,15 +14,14 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, Failed, State
 
-from flows.delivery import DeliveryLedger, channel_lock, post_report, slack_client, slack_token
+from flows.dry_run import check_out_folder, replace_files
 from flows.errors import SlackDeliveryError, VocError, hide_user_error_tracebacks
-from flows.followups import FollowUp, builtin_follow_up
-from flows.gcp_credentials import with_gcp_credentials_block
-from flows.laas import Analyst, choose_analyst, write_laas_follow_ups_sync
-from flows.out_folder import check_out_folder, replace_files
+from flows.llm.followups import FollowUp, builtin_follow_up
+from flows.llm.laas import Analyst, choose_analyst, write_laas_follow_ups_sync
 from flows.report import CategoryChange, WeeklyReport, check_coverage, future_dated_note
 from flows.settings import VocSettings
-from flows.slack_messages import (
+from flows.slack.delivery import DeliveryLedger, channel_lock, post_report, slack_client, slack_token
+from flows.slack.messages import (
     SlackMessage,
     build_follow_up_messages,
     build_summary,
@@ -31,7 +30,10 @@ from flows.slack_messages import (
     preview,
     reply_key,
 )
-from flows.warehouse import build_week, open_warehouse, prepare_source, read_report
+from flows.warehouse.dbt import build_week
+from flows.warehouse.gcp_credentials import with_gcp_credentials_block
+from flows.warehouse.readers import open_warehouse, read_report
+from flows.warehouse.source import prepare_source
 from flows.weeks import resolve_report_week
 
 SUMMARY_TS_PLACEHOLDER = "<ts of the summary message>"

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from flows.bigquery import dbt_profile_env
 from flows.errors import SettingsError
-from flows.gcp_credentials import with_gcp_credentials_block
 from flows.settings import VocSettings
-from flows.warehouse import open_warehouse
+from flows.warehouse.bigquery import dbt_profile_env
+from flows.warehouse.gcp_credentials import with_gcp_credentials_block
+from flows.warehouse.readers import open_warehouse
 from tests.bigquery.emulators import PROJECT, SOURCE_TABLE
 from tests.bigquery.recorder import Recorder, write_service_account_key
 

@@ -1,7 +1,7 @@
 """The Slack @mention bot: real Bolt dispatch over HTTP, the loopback Slack server, a real Prefect API.
 
 Events are POSTed, signed with the signing secret, to the bot's own HTTP server (uvicorn with Bolt's
-ASGI adapter); its replies land on tests/slack_server.py and its flow runs on the session's Prefect
+ASGI adapter); its replies land on tests/servers/slack.py and its flow runs on the session's Prefect
 test server, where no worker runs them: a test sees them Scheduled, with the parameters the mention
 asked for.
 """
@@ -33,7 +33,10 @@ from slack_sdk.signature import SignatureVerifier
 from typer.testing import CliRunner
 
 from flows import cli
-from flows.bot import (
+from flows.errors import VocError
+from flows.flow import voc_weekly_report
+from flows.settings import VocSettings
+from flows.slack.bot import (
     ACK_TEXT,
     USAGE_TEXT,
     StartReport,
@@ -46,11 +49,8 @@ from flows.bot import (
     run_bot,
     start_report,
 )
-from flows.errors import VocError
-from flows.flow import voc_weekly_report
-from flows.settings import VocSettings
 from flows.weeks import last_complete_week, week_range_text
-from tests.slack_server import BOT_USER_ID, VALID_APP_TOKEN, VALID_TOKEN, SlackServer
+from tests.servers.slack import BOT_USER_ID, VALID_APP_TOKEN, VALID_TOKEN, SlackServer
 
 SECRET = "test-signing-secret"
 CHANNEL = "C0VOCWEEKLY"
@@ -547,7 +547,7 @@ def test_socket_mode_mention_is_acked_and_starts_the_run_and_the_bot_says_it_is_
 ) -> None:
     socket = slack_server.socket_mode()
     settings = bot_settings(slack_server, SLACK_APP_TOKEN=VALID_APP_TOKEN, SLACK_SIGNING_SECRET=None)
-    with caplog.at_level(logging.INFO, logger="flows.bot"):
+    with caplog.at_level(logging.INFO, logger="flows.slack.bot"):
         handler = connect_socket_mode(build_app(settings), settings, "voc-weekly")
         try:
             body, thread = mention_body("2주 전")

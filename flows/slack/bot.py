@@ -30,10 +30,10 @@ from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from flows import mrkdwn
-from flows.delivery import FATAL_SLACK_ERRORS, slack_client, slack_token
 from flows.errors import VocError, WeekError
 from flows.settings import VocSettings
+from flows.slack import mrkdwn
+from flows.slack.delivery import FATAL_SLACK_ERRORS, slack_client, slack_token
 from flows.weeks import KST, last_complete_week, resolve_report_week, week_monday, week_range_text
 
 if TYPE_CHECKING:
@@ -259,7 +259,7 @@ def build_app(settings: VocSettings, *, start_report: StartReport = start_report
         # Socket Mode needs no signing secret; a random one makes every HTTP request fail
         # verification instead of passing an HMAC with an empty key.
         signing_secret=secret.get_secret_value() if secret else secrets.token_urlsafe(32),
-        logger=logging.getLogger("flows.bot.bolt"),
+        logger=logging.getLogger("flows.slack.bot.bolt"),
     )
 
     seen = SeenEvents()

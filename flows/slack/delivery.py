@@ -41,7 +41,7 @@ from tenacity import (
 
 from flows.errors import SlackDeliveryError, VocError
 from flows.settings import VocSettings
-from flows.slack_messages import SlackMessage
+from flows.slack.messages import SlackMessage
 
 METADATA_EVENT_TYPE = "voc_weekly_message"
 POST_ATTEMPTS = 4  # posts of one message whose outcome stayed unknown, before the run gives up

@@ -19,7 +19,7 @@ def with_gcp_credentials_block(settings: VocSettings) -> Iterator[VocSettings]:
     """The settings of a run, with the named GcpCredentials block's key as BigQuery's service account.
 
     The block's key becomes `service-account` auth with its key file, so dbt's profile and the report
-    reader get it from the one credentials function (flows/bigquery.py). A block without a key, or
+    reader get it from the one credentials function (flows/warehouse/bigquery.py). A block without a key, or
     no block, leaves the settings (and the worker's own credentials, e.g. workload identity) as they are.
     """
     with gcp_credentials_block(settings.gcp_credentials_block) as keyfile:

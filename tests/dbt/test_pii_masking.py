@@ -9,7 +9,7 @@ import duckdb
 import pytest
 import sqlglot
 
-from tests.conftest import make_settings
+from tests.factories import make_settings
 from tests.pii_corpus import CORPUS, Case, mask_corpus, render_mask_sql, secrets
 
 

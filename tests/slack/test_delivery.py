@@ -10,10 +10,10 @@ from prefect.filesystems import LocalFileSystem
 from prefect.results import ResultStore
 from pydantic import SecretStr
 
-from flows.delivery import DeliveryLedger, deliver_message, post_message, post_report, slack_client
 from flows.errors import SlackDeliveryError
-from flows.slack_messages import SlackMessage
-from tests.slack_server import VALID_TOKEN, Fault, SlackServer, stored_then_dropped, stored_then_slow
+from flows.slack.delivery import DeliveryLedger, deliver_message, post_message, post_report, slack_client
+from flows.slack.messages import SlackMessage
+from tests.servers.slack import VALID_TOKEN, Fault, SlackServer, stored_then_dropped, stored_then_slow
 
 
 @pytest.mark.parametrize(
@@ -146,9 +146,9 @@ def test_a_given_thread_receives_the_summary_and_the_replies(
 def test_token_comes_from_the_named_slack_credentials_block(prefect_server: None, tmp_path: Path) -> None:
     from prefect_slack import SlackCredentials
 
-    from flows.delivery import slack_token
     from flows.errors import VocError
-    from tests.conftest import make_settings
+    from flows.slack.delivery import slack_token
+    from tests.factories import make_settings
 
     SlackCredentials(token=VALID_TOKEN).save("voc-weekly-test-slack", overwrite=True)
     settings = make_settings(tmp_path, None, VOC_SLACK_CREDENTIALS_BLOCK="voc-weekly-test-slack")
@@ -220,8 +220,8 @@ def test_every_message_carries_its_full_ledger_key_as_slack_metadata(
 
 
 def test_a_run_waiting_for_another_delivery_to_the_channel_gives_up_in_one_line(prefect_server: None) -> None:
-    from flows.delivery import channel_lock
     from flows.errors import VocError
+    from flows.slack.delivery import channel_lock
 
     with channel_lock("C0LOCKED", timeout=5):
         with pytest.raises(VocError, match="^another run is delivering to Slack channel C0LOCKED") as error:

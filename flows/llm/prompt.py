@@ -30,8 +30,8 @@ _FENCE_LIKE = re.compile(r"<{3,}|>{3,}")
 
 @cache
 def prompt_template() -> Template:
-    """The follow-up prompt template shipped in `flows/prompts/`."""
-    text = files("flows").joinpath("prompts", TEMPLATE).read_text(encoding="utf-8")
+    """The follow-up prompt template shipped in `flows/llm/prompts/`."""
+    text = files("flows.llm").joinpath("prompts", TEMPLATE).read_text(encoding="utf-8")
     return Template(text)
 
 

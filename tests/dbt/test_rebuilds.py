@@ -12,13 +12,15 @@ import pytest
 
 from flows.errors import StaleSourceError
 from flows.flow import report_summary
-from flows.followups import builtin_follow_up
 from flows.formatting import ticket_change_text
+from flows.llm.followups import builtin_follow_up
 from flows.report import WeeklyReport, check_coverage
 from flows.settings import VocSettings
-from flows.slack_messages import build_follow_up_messages, build_summary, preview, reply_key
-from flows.warehouse import build_week, open_warehouse, prepare_source, read_report
-from tests.conftest import make_settings
+from flows.slack.messages import build_follow_up_messages, build_summary, preview, reply_key
+from flows.warehouse.dbt import build_week
+from flows.warehouse.readers import open_warehouse, read_report
+from flows.warehouse.source import prepare_source
+from tests.factories import make_settings
 from tests.sources import LOGIN, REFUND, ticket, write_source
 
 REPORT_WEEK = date(2026, 11, 16)  # baseline 2026-11-09

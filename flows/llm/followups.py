@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from flows import mrkdwn
 from flows.report import WEEK_LABELS, CategoryChange, Sample, WeeklyReport
+from flows.slack import mrkdwn
 from flows.weeks import week_range_text
 
 BUILTIN_MARK = "_자동 요약 (LLM 미설정)_"

@@ -21,8 +21,6 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from flows import mrkdwn
-from flows.followups import FollowUp
 from flows.formatting import (
     baseline_weeks_text,
     criteria_text,
@@ -33,7 +31,9 @@ from flows.formatting import (
     streak_text,
     ticket_change_text,
 )
+from flows.llm.followups import FollowUp
 from flows.report import CategoryChange, CategoryKey, Coverage, Severity, WeeklyReport
+from flows.slack import mrkdwn
 from flows.weeks import kst_text, week_range_text
 
 # Slack's limits (https://api.slack.com/reference/block-kit/blocks)

@@ -1,4 +1,4 @@
-"""The warehouse side: check the source, build the dbt models for a week, read the report marts."""
+"""dbt on the configured target: the settings it is given, the build of a week, its one-line failures."""
 
 from __future__ import annotations
 
@@ -9,14 +9,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
 
-import duckdb
-
-from flows.bigquery import bigquery_client, dbt_profile_env
-from flows.errors import DbtError, SourceError, WarehouseLockedError
-from flows.report import CategoryChange, Coverage, KeywordChange, Sample, Thresholds, WeeklyReport
+from flows.errors import DbtError, WarehouseLockedError
 from flows.settings import VocSettings
+from flows.warehouse.bigquery import dbt_profile_env
 
 PROJECT_NAME = "voc_weekly"
 REPORT_MODELS = (
@@ -25,61 +21,6 @@ REPORT_MODELS = (
     "voc_weekly_keyword_changes",
     "voc_weekly_report_status",
 )
-SOURCE_COLUMNS = (
-    "id",
-    "event_create_time",
-    "title",
-    "detail",
-    "category1",
-    "category2",
-    "category3",
-    "overall_emotion",
-    "main_topic",
-    "keywords",
-)
-_SOURCE_SETTING = "VOC_SOURCE_PATH"
-
-
-def check_source_file(path: Path) -> None:
-    """Fail in one line, naming the file and the setting, unless DuckDB can read the export."""
-    text = str(path)
-    where = f"{_SOURCE_SETTING}={text if text.isprintable() else repr(text)}"
-    if not path.is_file():
-        raise SourceError(
-            f"{where}: no such file (set {_SOURCE_SETTING} to a CSV or Parquet export)",
-            slack_text=f"원본 데이터 파일이 없습니다. {_SOURCE_SETTING} 설정을 확인해 주세요.",
-        )
-    if path.stat().st_size == 0:
-        raise SourceError(
-            f"{where}: the file is empty (export the tickets again)",
-            slack_text="원본 데이터 파일이 비어 있습니다.",
-        )
-    try:
-        with duckdb.connect() as con:
-            described = con.execute(f"describe select * from {_quote(path)}").fetchall()
-    except duckdb.Error as exc:
-        reason = str(exc).strip().splitlines()[0]
-        raise SourceError(
-            f"{where}: cannot be read as CSV or Parquet ({reason})",
-            slack_text="원본 데이터 파일을 CSV나 Parquet으로 읽을 수 없습니다.",
-        ) from exc
-    types = {str(name): str(type_) for name, type_, *_ in described}
-    missing = [column for column in SOURCE_COLUMNS if column not in types]
-    if missing:
-        raise SourceError(
-            f"{where}: missing column(s) {', '.join(missing)} of the source contract",
-            slack_text=f"원본 데이터에 필요한 열이 없습니다: {', '.join(missing)}",
-        )
-    if not types["event_create_time"].startswith(("TIMESTAMP", "DATE")):
-        raise SourceError(
-            f"{where}: event_create_time is {types['event_create_time']}, not a timestamp "
-            "(export it as ISO 8601, e.g. 2026-11-16 09:30:00+00)",
-            slack_text="원본 데이터의 event_create_time 열이 날짜·시각 형식이 아닙니다.",
-        )
-
-
-def _quote(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 @contextmanager
@@ -163,7 +104,7 @@ def dbt_failure(
 ) -> DbtError:
     """One line: a locked warehouse file, or the first failed model/test and its first error line."""
     command = next((arg for arg in args if not arg.startswith("-")), "dbt")
-    if error is not None and _LOCK_ERROR in str(error):
+    if error is not None and LOCK_ERROR in str(error):
         return warehouse_locked(settings.duckdb_file)
     failed = [(node_id, message) for node_id, status, message in outcomes if status in FAILED_STATUSES]
     if not failed:
@@ -191,7 +132,7 @@ def first_error_line(message: str) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
-_LOCK_ERROR = "Could not set lock on file"
+LOCK_ERROR = "Could not set lock on file"
 
 
 def warehouse_locked(path: Path) -> WarehouseLockedError:
@@ -226,103 +167,3 @@ def mart_relations(project_dir: Path) -> dict[str, str]:
     manifest = json.loads((project_dir / "target" / "manifest.json").read_text(encoding="utf-8"))
     nodes = manifest["nodes"]
     return {name: nodes[f"model.{PROJECT_NAME}.{name}"]["relation_name"] for name in REPORT_MODELS}
-
-
-class Warehouse(Protocol):
-    """Runs a read-only query with the report week bound to the parameter `@week`."""
-
-    def fetch(self, sql: str, week: date) -> list[dict[str, Any]]: ...
-
-
-class DuckDBWarehouse:
-    """The embedded warehouse file dbt built."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def fetch(self, sql: str, week: date) -> list[dict[str, Any]]:
-        # Not read_only: dbt-duckdb keeps its connection to the file open in this process, and
-        # DuckDB refuses a second connection with a different configuration.
-        try:
-            con = duckdb.connect(str(self.path))
-        except duckdb.IOException as exc:
-            if _LOCK_ERROR in str(exc):
-                raise warehouse_locked(self.path) from None
-            raise
-        with con:
-            cursor = con.execute(sql.replace("@week", "$week"), {"week": week})
-            columns = [description[0] for description in cursor.description or ()]
-            return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-
-
-class BigQueryWarehouse:
-    """The production warehouse; the week is a query parameter, never spliced into SQL."""
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-
-    def fetch(self, sql: str, week: date) -> list[dict[str, Any]]:
-        from google.cloud import bigquery
-
-        config = bigquery.QueryJobConfig(
-            query_parameters=[bigquery.ScalarQueryParameter("week", "DATE", week)]
-        )
-        return [dict(row.items()) for row in self.client.query(sql, job_config=config).result()]
-
-
-def open_warehouse(settings: VocSettings) -> Warehouse:
-    """The warehouse the dbt target wrote to."""
-    if settings.dbt_target == "dev":
-        return DuckDBWarehouse(settings.duckdb_file)
-    # The same credentials dbt was given: one VOC_BQ_AUTH_METHOD for the build and the read.
-    return BigQueryWarehouse(bigquery_client(settings))
-
-
-def read_report(warehouse: Warehouse, relations: dict[str, str], week: date) -> WeeklyReport:
-    """Read one reported week from the marts: coverage, all categories, samples and keywords."""
-    status_rows = warehouse.fetch(
-        f"select * from {relations['voc_weekly_report_status']} where report_week_start = @week",
-        week,
-    )
-    if not status_rows:
-        raise SourceError(
-            f"no report status for week {week}: run dbt build for that week first",
-            slack_text=f"{week} 주의 집계가 없습니다. 그 주의 dbt build를 먼저 실행해 주세요.",
-        )
-    categories = warehouse.fetch(
-        f"""select * from {relations["voc_weekly_comparison"]}
-        where report_week_start = @week
-        order by severity_rank, abs(ticket_change) desc, category_label, category1, category2, category3""",
-        week,
-    )
-    samples = warehouse.fetch(
-        f"""select * from {relations["voc_weekly_samples"]}
-        where report_week_start = @week
-        order by category_label, category1, category2, category3, week_role, sample_rank""",
-        week,
-    )
-    keywords = warehouse.fetch(
-        f"""select * from {relations["voc_weekly_keyword_changes"]}
-        where report_week_start = @week
-        order by category_label, category1, category2, category3, growth_rank""",
-        week,
-    )
-    return WeeklyReport(
-        coverage=Coverage.model_validate(status_rows[0]),
-        thresholds=Thresholds.model_validate(status_rows[0]),
-        categories=tuple(CategoryChange.model_validate(row) for row in categories),
-        samples=tuple(Sample.model_validate(row) for row in samples),
-        keywords=tuple(KeywordChange.model_validate(row) for row in keywords),
-    )
-
-
-def prepare_source(settings: VocSettings) -> None:
-    """Make sure DuckDB has a readable source: the analyst's export, or up-to-date demo data."""
-    if settings.dbt_target != "dev":
-        return  # BigQuery: the production table; dbt reports any problem with it
-    if settings.uses_demo_data:
-        from flows.demo_data import ensure_demo_data
-        from flows.weeks import last_complete_week
-
-        ensure_demo_data(settings.demo_source_path, last_complete_week())
-    check_source_file(settings.effective_source_path)

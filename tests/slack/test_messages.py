@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
-from flows.followups import builtin_follow_up, failed_follow_up
-from flows.slack_messages import (
+from flows.llm.followups import builtin_follow_up, failed_follow_up
+from flows.slack.messages import (
     MAX_BLOCKS,
     SlackMessage,
     build_follow_up_messages,
@@ -205,13 +205,13 @@ def test_long_analysis_is_split_across_blocks_and_messages_without_loss() -> Non
     ],
 )
 def test_llm_markdown_becomes_safe_slack_mrkdwn(markdown: str, expected: str) -> None:
-    from flows.mrkdwn import markdown_to_mrkdwn
+    from flows.slack.mrkdwn import markdown_to_mrkdwn
 
     assert markdown_to_mrkdwn(markdown) == expected
 
 
 def test_failure_notice_is_valid_escaped_and_keyed_by_its_reason() -> None:
-    from flows.slack_messages import failure_notice
+    from flows.slack.messages import failure_notice
 
     notice = failure_notice("the source data ends at <!channel> & 2026-11-20 18:45 KST")
     assert_valid(notice)

@@ -18,25 +18,26 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
-from flows import mrkdwn
 from flows.errors import VocError
-from flows.followups import FollowUp, builtin_follow_up
-from flows.laas import (
+from flows.llm.followups import FollowUp, builtin_follow_up
+from flows.llm.laas import (
     Backoff,
     choose_analyst,
     write_laas_follow_ups,
     write_laas_follow_ups_sync,
 )
-from flows.prompt import DATA_END, DATA_START, as_data, build_prompt
+from flows.llm.prompt import DATA_END, DATA_START, as_data, build_prompt
 from flows.report import CategoryChange, WeeklyReport
 from flows.settings import VocSettings
-from flows.slack_messages import build_follow_up_messages, build_summary
-from flows.warehouse import build_week, open_warehouse, prepare_source, read_report
-from tests import laas_server
-from tests.conftest import make_settings
-from tests.factories import change, keyword, sample, weekly_report
-from tests.laas_server import API_KEY, LaasServer, Reply
+from flows.slack import mrkdwn
+from flows.slack.messages import build_follow_up_messages, build_summary
+from flows.warehouse.dbt import build_week
+from flows.warehouse.readers import open_warehouse, read_report
+from flows.warehouse.source import prepare_source
+from tests.factories import change, keyword, make_settings, sample, weekly_report
 from tests.pii_corpus import CORPUS, secrets
+from tests.servers import laas as laas_server
+from tests.servers.laas import API_KEY, LaasServer, Reply
 from tests.sources import CANCEL, LOGIN, edge_case_rows, label, ticket, write_source
 
 FAST = Backoff(initial=0.01, maximum=0.05, jitter=0.01, retry_after_cap=5)

@@ -27,12 +27,12 @@ from tenacity import (
 )
 from tenacity.wait import wait_base
 
-from flows import mrkdwn
 from flows.errors import VocError
-from flows.followups import FollowUp, failed_follow_up
-from flows.prompt import build_prompt
+from flows.llm.followups import FollowUp, failed_follow_up
+from flows.llm.prompt import build_prompt
 from flows.report import CategoryChange, WeeklyReport
 from flows.settings import VocSettings
+from flows.slack import mrkdwn
 
 Analyst = Literal["laas", "builtin"]
 COMPLETIONS_PATH = "/api/preset/v2/chat/completions"

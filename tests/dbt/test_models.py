@@ -14,21 +14,16 @@ import sqlglot
 
 from flows.errors import SourceError, WeekError
 from flows.report import WeeklyReport, check_coverage
-from flows.settings import VocSettings
-from flows.warehouse import (
-    build_week,
-    check_source_file,
-    invoke_dbt,
-    open_warehouse,
-    prepare_source,
-    read_report,
-)
-from tests.conftest import make_settings
+from flows.settings import PACKAGE_ROOT, VocSettings
+from flows.warehouse.dbt import build_week, invoke_dbt
+from flows.warehouse.readers import open_warehouse, read_report
+from flows.warehouse.source import check_source_file, prepare_source
+from tests.factories import make_settings
 from tests.sources import CANCEL, EVENT, LOGIN, POSTING, REFUND, edge_case_rows, label, write_source
 
 REPORT_WEEK = date(2026, 11, 16)  # baseline 2026-11-09
 EARLIER_WEEK = date(2026, 11, 9)  # baseline 2026-11-02 has no tickets at all
-PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+PROJECT_DIR = PACKAGE_ROOT / "dbt_project"
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from prefect_gcp import GcpCredentials
 
-from flows.bigquery import bigquery_credentials, dbt_profile_env
 from flows.errors import VocError
-from flows.gcp_credentials import gcp_credentials_block, with_gcp_credentials_block
 from flows.settings import VocSettings
+from flows.warehouse.bigquery import bigquery_credentials, dbt_profile_env
+from flows.warehouse.gcp_credentials import gcp_credentials_block, with_gcp_credentials_block
 
 EMAIL = "voc-weekly@voc-test.iam.gserviceaccount.com"
 

@@ -16,12 +16,14 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.flow import voc_weekly_report
-from flows.prompt import build_prompt
+from flows.llm.prompt import build_prompt
 from flows.report import CategoryChange, WeeklyReport
-from flows.warehouse import build_week, open_warehouse, prepare_source, read_report
-from tests.conftest import make_settings
-from tests.laas_server import API_KEY as LAAS_KEY
-from tests.laas_server import LaasServer
+from flows.warehouse.dbt import build_week
+from flows.warehouse.readers import open_warehouse, read_report
+from flows.warehouse.source import prepare_source
+from tests.factories import make_settings
+from tests.servers.laas import API_KEY as LAAS_KEY
+from tests.servers.laas import LaasServer
 from tests.sources import CANCEL, EVENT, LOGIN, POSTING, label, weekly_history_rows, write_source
 
 REPORT_WEEK = date(2026, 11, 16)

@@ -12,7 +12,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from flows.demo_data import DEMO_WEEKS, ensure_demo_data, write_demo_data
+from flows.demo.generator import DEMO_WEEKS, ensure_demo_data, write_demo_data
 
 END_WEEK = date(2025, 6, 2)  # a Monday
 FIRST_WEEK = END_WEEK - timedelta(days=7 * (DEMO_WEEKS - 1))
