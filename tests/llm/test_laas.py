@@ -316,7 +316,7 @@ def test_a_missing_key_is_a_clear_error(tmp_path: Path) -> None:
     ],
 )
 def test_choose_analyst(tmp_path: Path, llm: str, key: str | None, expected: str) -> None:
-    assert choose_analyst(make_settings(tmp_path, None, LAAS_API_KEY=key), llm) == expected
+    assert choose_analyst(make_settings(tmp_path, None, LAAS_API_KEY=key), llm).name == expected
 
 
 def test_choosing_laas_without_a_key_says_what_to_set(tmp_path: Path) -> None:
