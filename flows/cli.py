@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -18,13 +18,15 @@ from typer._click.exceptions import UsageError
 from typer.core import TyperGroup
 
 from flows import errors
-from flows.backtest import BacktestWeek
 from flows.dry_run import check_out_folder
 from flows.errors import VocError
 from flows.formatting import evidence_line, neg_ratio_text, ticket_change_text
 from flows.report import WeeklyReport, check_coverage
 from flows.settings import VocSettings
 from flows.weeks import resolve_report_week, week_range_text
+
+if TYPE_CHECKING:  # the backtest pulls in DuckDB and dbt: only the commands that need them import it
+    from flows.backtest import BacktestWeek
 
 
 class OneLineErrors(TyperGroup):
