@@ -331,6 +331,12 @@ def main() -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     # ...and its telemetry heartbeat has nowhere to go on a closed network but the SQLite lock.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # ...and it need not register every installed collection's block types at each start: that
+    # imports prefect-gcp's Vertex AI and Cloud Run clients, about half the server's start-up CPU.
+    # A block saved by a client registers its own type; `prefect server start` registers them all.
+    # Both settings: the memoised path imports the collections even to find that nothing changed.
+    os.environ.setdefault("PREFECT_SERVER_REGISTER_BLOCKS_ON_START", "false")
+    os.environ.setdefault("PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION", "false")
     try:
         ensure_prefect_home()
     except VocError as exc:
