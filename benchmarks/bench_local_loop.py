@@ -34,7 +34,7 @@ def timed(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Run a command to completion; return its (wall, CPU) seconds, CPU counting its children."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    done = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(args[1:])} failed (exit {done.returncode}): {done.stderr[-2000:]}")
