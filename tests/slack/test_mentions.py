@@ -6,7 +6,7 @@ flow runs, so a test sees them Scheduled with the parameters the mention asked f
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -24,7 +24,6 @@ from flows.slack.mentions import (
     handle_mention,
     start_report,
 )
-from flows.weeks import last_complete_week
 from tests.servers.slack import BOT_USER_ID, VALID_TOKEN, Fault, SlackServer
 from tests.slack.factories import (
     CHANNEL,
@@ -126,27 +125,22 @@ def test_ack_is_sent_before_the_report_is_started(
 
 
 def test_repeated_mentions_for_the_same_week_and_thread_start_one_run(
-    slack_server: SlackServer, client: WebClient, deployment: UUID
+    slack_server: SlackServer, client: WebClient, settings: VocSettings, deployment: UUID
 ) -> None:
-    settings = bot_settings(slack_server)  # VOC_BOT_DEPLOYMENT's default: the deployment the fixture made
     first = mention_event("지난주")
     thread = thread_of(first)
-    mention(first, client, settings, start_report, now=datetime.now(UTC))
-    mention(mention_event("지난 주", thread_ts=thread), client, settings, start_report, now=datetime.now(UTC))
+    mention(first, client, settings, start_report)
+    mention(mention_event("지난 주", thread_ts=thread), client, settings, start_report)
     assert replies(slack_server, thread) == [ACK_TEXT, ACK_TEXT]  # each mention is answered…
     (run,) = runs_in_thread(deployment, thread)  # …and one report runs (the idempotency key)
-    latest = last_complete_week().isoformat()
-    assert run.parameters == {"channel": CHANNEL, "thread_ts": thread, "week_start": latest}
-    assert run.idempotency_key == f"voc-weekly:{CHANNEL}:{thread}:{latest}"
+    assert run.parameters == {"channel": CHANNEL, "thread_ts": thread, "week_start": "2026-11-16"}
+    assert run.idempotency_key == f"voc-weekly:{CHANNEL}:{thread}:2026-11-16"
     assert run.state is not None and run.state.is_scheduled()  # created, not run: no worker here
 
     # Another week in the same thread is another report.
-    mention(mention_event("2주 전", thread_ts=thread), client, settings, start_report, now=datetime.now(UTC))
+    mention(mention_event("2주 전", thread_ts=thread), client, settings, start_report)
     runs = runs_in_thread(deployment, thread)
-    assert sorted(run.parameters["week_start"] for run in runs) == [
-        (last_complete_week() - timedelta(weeks=1)).isoformat(),
-        latest,
-    ]
+    assert sorted(run.parameters["week_start"] for run in runs) == ["2026-11-09", "2026-11-16"]
 
 
 # Mentions that start nothing
