@@ -130,7 +130,8 @@ def run(
     ] = Llm.auto,
 ) -> None:
     """Run the weekly report flow (a dry run when no Slack token is configured)."""
-    from flows.flow import Outcome, voc_weekly_report
+    from flows.flow import voc_weekly_report
+    from flows.outcome import Outcome
     from flows.warehouse.source import prepare_source
 
     # Bad input fails here in one line, before a Prefect server starts or anything is posted.
@@ -138,7 +139,7 @@ def run(
     report_week = resolve_report_week(week, name="--week")
     if out is not None:
         check_out_folder(out, is_default=False)
-    prepare_source(settings)
+    prepare_source(settings, report_week)
     with temporary_server_errors():
         state = voc_weekly_report(
             week_start=report_week,
@@ -168,7 +169,7 @@ def compare(week: WeekOption = None) -> None:
 
     settings = VocSettings()
     report_week = resolve_report_week(week, name="--week")
-    prepare_source(settings)
+    prepare_source(settings, report_week)
     relations = build_week(settings, report_week, quiet=True)
     report = read_report(open_warehouse(settings), relations, report_week)
     console.print(comparison_table(report))
@@ -201,7 +202,7 @@ def backtest(
     parsed_vars = parse_vars(dbt_vars)  # bad JSON fails before any work
     settings = VocSettings()
     end_week = resolve_report_week(week)
-    prepare_source(settings)
+    prepare_source(settings, end_week)
     replayed = replay(backtest_settings(settings), end_week, weeks, parsed_vars)
     console.print(backtest_table(replayed))
     folder = out or settings.home / "backtest"

@@ -7,12 +7,22 @@ replaces exactly the files that record lists; anything else in the folder is nev
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import Any, ClassVar
 
 from flows.errors import OutDirError
+from flows.report import CategoryChange
+from flows.settings import VocSettings
+from flows.slack.messages import SlackMessage
 
 RECORD = ".voc-weekly-files"
+SUMMARY_TS_PLACEHOLDER = "<ts of the summary message>"
 _OWN_NAME = re.compile(r"\d\d-[\w-]+\.json|report\.json")  # what a run writes; never a path
 
 
@@ -52,3 +62,53 @@ def _written_before(folder: Path, is_default: bool) -> set[str]:
     if is_default:  # folders written before the record existed
         names |= {path.name for path in folder.iterdir() if _OWN_NAME.fullmatch(path.name)}
     return names
+
+
+@dataclass(frozen=True)
+class DryRunFolder:
+    """Where a dry run writes: exactly the chat.postMessage arguments of each message, and report.json."""
+
+    path: Path
+    is_default: bool  # `<VOC_HOME>/out/<week>/`, wholly the run's own
+    channel: str
+    thread_ts: str | None
+    is_dry_run: ClassVar[bool] = True
+
+    @classmethod
+    def for_week(
+        cls, settings: VocSettings, week: date, out_dir: str | None, channel: str, thread_ts: str | None
+    ) -> DryRunFolder:
+        """--out, or the default folder of the week; a folder with someone else's files is refused now."""
+        path, is_default = (
+            (Path(out_dir), False) if out_dir else (settings.home / "out" / week.isoformat(), True)
+        )
+        check_out_folder(path, is_default)
+        return cls(path, is_default, channel, thread_ts)
+
+    @contextmanager
+    def reserved(self) -> Iterator[None]:
+        """Nothing to hold: a dry run shares nothing with other runs."""
+        yield
+
+    def delivered(self, force: bool) -> None:
+        """A dry run always writes the whole report."""
+        return None
+
+    def unsent(self, categories: list[CategoryChange], force: bool) -> list[CategoryChange]:
+        """Every category gets its reply in a dry run."""
+        return categories
+
+    def send(self, messages: list[SlackMessage], summary: dict[str, Any], force: bool) -> tuple[int, int]:
+        """Write one JSON file per message plus report.json; nothing is posted, so (0, 0)."""
+        reply_thread = self.thread_ts or SUMMARY_TS_PLACEHOLDER
+        files = {
+            f"{number:02d}-{message.key}.json": json.dumps(
+                message.post_args(self.channel, self.thread_ts if number == 1 else reply_thread),
+                ensure_ascii=False,
+                indent=2,
+            )
+            for number, message in enumerate(messages, start=1)
+        }
+        files["report.json"] = json.dumps(summary, ensure_ascii=False, indent=2)
+        replace_files(self.path, files, self.is_default)
+        return 0, 0

@@ -37,7 +37,8 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.dry_run import RECORD
-from flows.flow import Outcome, voc_weekly_report
+from flows.flow import voc_weekly_report
+from flows.outcome import Outcome
 from tests.servers.laas import API_KEY as LAAS_KEY
 from tests.servers.laas import LaasServer, answer, malformed, rate_limited, server_error
 from tests.servers.slack import VALID_TOKEN, Fault, SlackServer

@@ -28,13 +28,12 @@ from tenacity import (
 from tenacity.wait import wait_base
 
 from flows.errors import VocError
-from flows.llm.followups import FollowUp, failed_follow_up
+from flows.llm.followups import FollowUp, builtin_follow_up, failed_follow_up
 from flows.llm.prompt import build_prompt
 from flows.report import CategoryChange, WeeklyReport
 from flows.settings import VocSettings
 from flows.slack import mrkdwn
 
-Analyst = Literal["laas", "builtin"]
 COMPLETIONS_PATH = "/api/preset/v2/chat/completions"
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 NO_KEY_MESSAGE = "--llm laas needs LAAS_API_KEY (or VOC_LAAS_SECRET_BLOCK)"
@@ -92,16 +91,34 @@ def laas_api_key(settings: VocSettings) -> SecretStr | None:
     return SecretStr(value.strip())
 
 
+@dataclass(frozen=True)
+class Analyst:
+    """Who writes the follow-up analyses: the LaaS preset API with its key, or the built-in summary."""
+
+    settings: VocSettings
+    api_key: SecretStr | None  # None: the built-in summary
+
+    @property
+    def name(self) -> Literal["laas", "builtin"]:
+        return "builtin" if self.api_key is None else "laas"
+
+    def write(self, report: WeeklyReport, categories: list[CategoryChange]) -> list[FollowUp]:
+        """One analysis per category, in order (LaaS calls run concurrently)."""
+        if self.api_key is None:
+            return [builtin_follow_up(report, change) for change in categories]
+        return write_laas_follow_ups_sync(report, categories, self.settings, api_key=self.api_key)
+
+
 def choose_analyst(settings: VocSettings, llm: str) -> Analyst:
-    """Who writes the follow-ups: `builtin`, `laas` (a key is required), or `auto` (LaaS when keyed)."""
+    """`builtin`, `laas` (a key is required), or `auto` (LaaS when keyed); the key is looked up once."""
     if llm == "builtin":
-        return "builtin"
+        return Analyst(settings, None)
     if llm not in ("laas", "auto"):
         raise VocError(f"--llm {llm}: choose auto, laas or builtin")
-    has_key = laas_api_key(settings) is not None
-    if llm == "laas" and not has_key:
+    api_key = laas_api_key(settings)
+    if llm == "laas" and api_key is None:
         raise VocError(NO_KEY_MESSAGE, slack_text=NO_KEY_SLACK_TEXT)
-    return "laas" if has_key else "builtin"
+    return Analyst(settings, api_key)
 
 
 class LaasClient:
@@ -277,13 +294,17 @@ async def write_laas_follow_ups(
     categories: list[CategoryChange],
     settings: VocSettings,
     *,
+    api_key: SecretStr | None = None,
     backoff: Backoff = DEFAULT_BACKOFF,
 ) -> list[FollowUp]:
-    """All categories analysed at once (at most `llm_concurrency` calls in flight), in input order."""
+    """All categories analysed at once (at most `llm_concurrency` calls in flight), in input order.
+
+    `api_key` is the key already looked up (Analyst); without it the settings say where it is.
+    """
     if not categories:
         return []
-    # In a worker thread: loading a Secret block does blocking I/O.
-    api_key = await asyncio.to_thread(laas_api_key, settings)
+    if api_key is None:  # in a worker thread: loading a Secret block does blocking I/O
+        api_key = await asyncio.to_thread(laas_api_key, settings)
     if api_key is None:
         raise VocError(NO_KEY_MESSAGE, slack_text=NO_KEY_SLACK_TEXT)
     timeout = httpx.Timeout(settings.llm_timeout_seconds)
@@ -297,10 +318,11 @@ def write_laas_follow_ups_sync(
     categories: list[CategoryChange],
     settings: VocSettings,
     *,
+    api_key: SecretStr | None = None,
     backoff: Backoff = DEFAULT_BACKOFF,
 ) -> list[FollowUp]:
     """`write_laas_follow_ups` for sync callers: a sync Prefect task, the CLI, or code inside a loop."""
-    coroutine = write_laas_follow_ups(report, categories, settings, backoff=backoff)
+    coroutine = write_laas_follow_ups(report, categories, settings, api_key=api_key, backoff=backoff)
     try:
         asyncio.get_running_loop()
     except RuntimeError:  # the usual case, a sync Prefect task included: no loop in this thread

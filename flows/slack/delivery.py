@@ -14,9 +14,10 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from http.client import HTTPException
-from typing import Any
+from typing import Any, ClassVar
 from urllib.error import URLError
 
 from prefect.results import ResultStore
@@ -40,10 +41,12 @@ from tenacity import (
 )
 
 from flows.errors import SlackDeliveryError, VocError
+from flows.report import CategoryChange
 from flows.settings import VocSettings
-from flows.slack.messages import SlackMessage
+from flows.slack.messages import SlackMessage, failure_notice, reply_key
 
 METADATA_EVENT_TYPE = "voc_weekly_message"
+COMPLETE_KEY = "complete"  # ledger entry of a fully delivered report: its table of categories
 POST_ATTEMPTS = 4  # posts of one message whose outcome stayed unknown, before the run gives up
 CLOCK_SKEW_SECONDS = 300  # history is searched from this long before the first attempt started
 ATTEMPT_STARTED = "attempt_started"  # ledger value of a post not yet known to be in Slack
@@ -337,6 +340,70 @@ def channel_lock(channel: str, timeout: float) -> Iterator[None]:
             f"another run is delivering to Slack channel {channel}: gave up after "
             f"{timeout:g} s (VOC_DELIVERY_LOCK_TIMEOUT_SECONDS)"
         ) from None
+
+
+@dataclass(frozen=True)
+class SlackDelivery:
+    """Where one report goes in Slack: a channel (or a mention's thread), through one client, exactly once."""
+
+    client: WebClient
+    channel: str
+    thread_ts: str | None
+    ledger: DeliveryLedger
+    max_wait: float
+    lock_timeout: float
+    is_dry_run: ClassVar[bool] = False
+
+    @classmethod
+    def for_week(
+        cls, settings: VocSettings, token: SecretStr, week: date, channel: str | None, thread_ts: str | None
+    ) -> SlackDelivery:
+        """The delivery of `week` to `channel` (default VOC_SLACK_CHANNEL), with the bot token given."""
+        target = channel or settings.slack_channel
+        if not target:
+            raise VocError(
+                "no Slack channel: pass --channel (flow parameter channel) or set VOC_SLACK_CHANNEL"
+            )
+        max_wait = settings.max_retry_wait_seconds
+        return cls(
+            client=slack_client(token, settings.slack_api_url, max_wait=max_wait),
+            channel=target,
+            thread_ts=thread_ts,
+            ledger=DeliveryLedger(target, thread_ts, week),
+            max_wait=max_wait,
+            lock_timeout=settings.delivery_lock_timeout_seconds,
+        )
+
+    @contextmanager
+    def reserved(self) -> Iterator[None]:
+        """Hold the channel from reading the ledger to recording the report; a failure is said there."""
+        with channel_lock(self.channel, self.lock_timeout):
+            try:
+                yield
+            except SlackDeliveryError:
+                raise  # Slack itself refused: a notice would be refused too
+            except VocError as exc:  # whoever waits in the channel (or thread) hears why, in Korean
+                self.send([failure_notice(exc.slack_text)], summary=None, force=False)
+                raise
+
+    def delivered(self, force: bool) -> dict[str, Any] | None:
+        """The table of a report already delivered complete (a rerun posts nothing), unless `force`."""
+        return None if force else self.ledger.get(COMPLETE_KEY)
+
+    def unsent(self, categories: list[CategoryChange], force: bool) -> list[CategoryChange]:
+        """The categories whose reply is not in Slack yet: a rerun analyses only those."""
+        return [c for c in categories if force or self.ledger.posted_ts(reply_key(c.category)) is None]
+
+    def send(
+        self, messages: list[SlackMessage], summary: dict[str, Any] | None, force: bool
+    ) -> tuple[int, int]:
+        """Post what the ledger has not seen, then record the report complete; (posted, skipped)."""
+        result = post_report(
+            self.client, self.ledger, messages, self.channel, self.thread_ts, force, max_wait=self.max_wait
+        )
+        if summary is not None:
+            self.ledger.record(COMPLETE_KEY, summary)
+        return result
 
 
 class DeliveryLedger:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -67,13 +68,17 @@ def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def prepare_source(settings: VocSettings) -> None:
-    """Make sure DuckDB has a readable source: the analyst's export, or up-to-date demo data."""
+def prepare_source(settings: VocSettings, week: date | None = None) -> None:
+    """Make sure DuckDB has a readable source: the analyst's export, or demo data ending with `week`.
+
+    `week` is the reported week (default: the last complete one): the demo plants its examples of
+    every severity in its last week, so a demo report of any week shows all four.
+    """
     if settings.dbt_target != "dev":
         return  # BigQuery: the production table; dbt reports any problem with it
     if settings.uses_demo_data:
         from flows.demo.generator import ensure_demo_data
         from flows.weeks import last_complete_week
 
-        ensure_demo_data(settings.demo_source_path, last_complete_week())
+        ensure_demo_data(settings.demo_source_path, week or last_complete_week())
     check_source_file(settings.effective_source_path)

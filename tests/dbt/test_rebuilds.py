@@ -11,9 +11,9 @@ import duckdb
 import pytest
 
 from flows.errors import StaleSourceError
-from flows.flow import report_summary
 from flows.formatting import ticket_change_text
 from flows.llm.followups import builtin_follow_up
+from flows.outcome import report_summary
 from flows.report import WeeklyReport, check_coverage
 from flows.settings import VocSettings
 from flows.slack.messages import build_follow_up_messages, build_summary, preview, reply_key
