@@ -23,7 +23,7 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flows.settings import VocSettings  # noqa: E402
-from flows.warehouse import invoke_dbt  # noqa: E402
+from flows.warehouse.dbt import invoke_dbt  # noqa: E402
 
 WEEKLY_TICKETS = 10_000
 REPORT_WEEK = date(2026, 11, 16)

@@ -17,10 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flows.laas import write_laas_follow_ups_sync  # noqa: E402
+from flows.llm.laas import write_laas_follow_ups_sync  # noqa: E402
 from flows.settings import VocSettings  # noqa: E402
 from tests.factories import change, weekly_report  # noqa: E402
-from tests.laas_server import API_KEY, LaasServer  # noqa: E402
+from tests.servers.laas import API_KEY, LaasServer  # noqa: E402
 
 
 def main() -> None:

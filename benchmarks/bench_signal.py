@@ -28,7 +28,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flows.settings import VocSettings  # noqa: E402
-from flows.warehouse import invoke_dbt  # noqa: E402
+from flows.warehouse.dbt import invoke_dbt  # noqa: E402
 
 REPORT_WEEK = date(2026, 11, 16)
 CATEGORIES = 100

@@ -23,9 +23,10 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flows.demo_data import write_demo_data  # noqa: E402
+from flows.demo.generator import write_demo_data  # noqa: E402
 from flows.settings import VocSettings  # noqa: E402
-from flows.warehouse import SOURCE_COLUMNS, invoke_dbt  # noqa: E402
+from flows.warehouse.dbt import invoke_dbt  # noqa: E402
+from flows.warehouse.source import SOURCE_COLUMNS  # noqa: E402
 from tests.bigquery.cost import (  # noqa: E402
     MIN_BYTES_PER_TABLE,
     SOURCE,

@@ -19,9 +19,9 @@ from typer.core import TyperGroup
 
 from flows import errors
 from flows.backtest import BacktestWeek
+from flows.dry_run import check_out_folder
 from flows.errors import VocError
 from flows.formatting import evidence_line, neg_ratio_text, ticket_change_text
-from flows.out_folder import check_out_folder
 from flows.report import WeeklyReport, check_coverage
 from flows.settings import VocSettings
 from flows.weeks import resolve_report_week, week_range_text
@@ -99,7 +99,7 @@ def demo_data(
     ] = None,
 ) -> None:
     """Write the deterministic demo export (Korean VOC tickets with planted changes)."""
-    from flows.demo_data import DEMO_WEEKS, write_demo_data
+    from flows.demo.generator import DEMO_WEEKS, write_demo_data
 
     path = out or VocSettings().demo_source_path
     week = resolve_report_week(end_week, name="--end-week")
@@ -130,15 +130,16 @@ def run(
     ] = Llm.auto,
 ) -> None:
     """Run the weekly report flow (a dry run when no Slack token is configured)."""
-    from flows.flow import Outcome, voc_weekly_report
-    from flows.warehouse import prepare_source
+    from flows.flow import voc_weekly_report
+    from flows.outcome import Outcome
+    from flows.warehouse.source import prepare_source
 
     # Bad input fails here in one line, before a Prefect server starts or anything is posted.
     settings = VocSettings()
     report_week = resolve_report_week(week, name="--week")
     if out is not None:
         check_out_folder(out, is_default=False)
-    prepare_source(settings)
+    prepare_source(settings, report_week)
     with temporary_server_errors():
         state = voc_weekly_report(
             week_start=report_week,
@@ -162,11 +163,13 @@ def run(
 @app.command()
 def compare(week: WeekOption = None) -> None:
     """Build the dbt models for a week and print the comparison of every category."""
-    from flows.warehouse import build_week, open_warehouse, prepare_source, read_report
+    from flows.warehouse.dbt import build_week
+    from flows.warehouse.readers import open_warehouse, read_report
+    from flows.warehouse.source import prepare_source
 
     settings = VocSettings()
     report_week = resolve_report_week(week, name="--week")
-    prepare_source(settings)
+    prepare_source(settings, report_week)
     relations = build_week(settings, report_week, quiet=True)
     report = read_report(open_warehouse(settings), relations, report_week)
     console.print(comparison_table(report))
@@ -194,12 +197,12 @@ def backtest(
 ) -> None:
     """Replay the rules over past weeks in one dbt run: flags per week, how many significant, totals."""
     from flows.backtest import backtest_settings, parse_vars, replay, write_chart, write_csv
-    from flows.warehouse import prepare_source
+    from flows.warehouse.source import prepare_source
 
     parsed_vars = parse_vars(dbt_vars)  # bad JSON fails before any work
     settings = VocSettings()
     end_week = resolve_report_week(week)
-    prepare_source(settings)
+    prepare_source(settings, end_week)
     replayed = replay(backtest_settings(settings), end_week, weeks, parsed_vars)
     console.print(backtest_table(replayed))
     folder = out or settings.home / "backtest"
@@ -240,7 +243,8 @@ def dbt(ctx: typer.Context) -> None:
 
     dbt gets the settings and var report_week (the last complete KST week unless `--vars` sets it).
     """
-    from flows.warehouse import invoke_dbt, prepare_source
+    from flows.warehouse.dbt import invoke_dbt
+    from flows.warehouse.source import prepare_source
 
     args = list(ctx.args) or ["--help"]
     settings = VocSettings()
@@ -261,7 +265,7 @@ def bot(
     ] = False,
 ) -> None:
     """Run the Slack bot: an @mention starts the ad-hoc report, which answers in the mention's thread."""
-    from flows.bot import check_bot, run_bot
+    from flows.slack.bot import check_bot, run_bot
 
     settings = VocSettings()
     if check:

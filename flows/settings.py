@@ -74,7 +74,7 @@ class VocSettings(BaseSettings):
     home: Path = Field(Path(".voc"), validation_alias="VOC_HOME")
     source_path: Path | None = Field(None, validation_alias="VOC_SOURCE_PATH")
     duckdb_path: Path | None = Field(None, validation_alias="VOC_DUCKDB_PATH")
-    # A prefect-gcp GcpCredentials block with the BigQuery service account (flows/gcp_credentials.py).
+    # A prefect-gcp GcpCredentials block: the BigQuery service account (warehouse/gcp_credentials.py).
     gcp_credentials_block: str | None = Field(None, validation_alias="VOC_GCP_CREDENTIALS_BLOCK")
     bq_project: BqProject | None = Field(None, validation_alias="VOC_BQ_PROJECT")
     bq_dataset: BqDataset | None = Field(None, validation_alias="VOC_BQ_DATASET")

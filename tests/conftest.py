@@ -4,24 +4,10 @@ one Prefect test server for the whole session."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-from flows.settings import VocSettings
-from tests.slack_server import SlackServer
-
-
-def make_settings(tmp: Path, source: Path | None, **overrides: Any) -> VocSettings:
-    """Settings for the embedded default in a temporary folder, with no Slack or LLM configured."""
-    values: dict[str, Any] = {
-        "VOC_HOME": str(tmp / ".voc"),
-        "VOC_SOURCE_PATH": str(source) if source else None,
-        "VOC_DUCKDB_PATH": str(tmp / "warehouse.duckdb"),
-    }
-    values.update(overrides)
-    return VocSettings(_env_file=None, **{k: v for k, v in values.items() if v is not None})
+from tests.servers.slack import SlackServer
 
 
 @pytest.fixture(autouse=True)
@@ -76,7 +62,7 @@ def prefect_server() -> Iterator[None]:
 
 @pytest.fixture
 def slack_server() -> Iterator[SlackServer]:
-    """A Slack-compatible Web API on loopback (tests/slack_server.py)."""
+    """A Slack-compatible Web API on loopback (tests/servers/slack.py)."""
     server = SlackServer().start()
     yield server
     server.stop()

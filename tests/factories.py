@@ -1,11 +1,13 @@
-"""Reports built directly from figures, for tests of the messages (no dbt needed)."""
+"""Test data: settings for a temporary warehouse, and reports built directly from figures (no dbt)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from flows.report import CategoryChange, Coverage, KeywordChange, Sample, Thresholds, WeeklyReport
+from flows.settings import VocSettings
 
 REPORT_WEEK = date(2026, 11, 16)
 BASELINE_WEEK = date(2026, 11, 9)
@@ -108,3 +110,14 @@ def weekly_report(
         samples=tuple(samples),
         keywords=tuple(keywords),
     )
+
+
+def make_settings(tmp: Path, source: Path | None, **overrides: Any) -> VocSettings:
+    """Settings for the embedded default in a temporary folder, with no Slack or LLM configured."""
+    values: dict[str, Any] = {
+        "VOC_HOME": str(tmp / ".voc"),
+        "VOC_SOURCE_PATH": str(source) if source else None,
+        "VOC_DUCKDB_PATH": str(tmp / "warehouse.duckdb"),
+    }
+    values.update(overrides)
+    return VocSettings(_env_file=None, **{k: v for k, v in values.items() if v is not None})

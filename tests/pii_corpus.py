@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from flows.settings import VocSettings
-from flows.warehouse import invoke_dbt
+from flows.warehouse.dbt import invoke_dbt
 
 
 class Case(NamedTuple):

@@ -27,7 +27,7 @@ from prefect.deployments.steps.core import StepExecutionError, run_steps
 from prefect.settings import PREFECT_API_URL
 from prefect.variables import Variable
 
-from tests.git_server import GitServer
+from tests.servers.git import GitServer
 from tests.sources import edge_case_rows, write_source
 
 REPO = Path(__file__).resolve().parent.parent

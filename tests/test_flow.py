@@ -36,11 +36,12 @@ from slack_sdk.models.blocks import Block
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.flow import Outcome, voc_weekly_report
-from flows.out_folder import RECORD
-from tests.laas_server import API_KEY as LAAS_KEY
-from tests.laas_server import LaasServer, answer, malformed, rate_limited, server_error
-from tests.slack_server import VALID_TOKEN, Fault, SlackServer
+from flows.dry_run import RECORD
+from flows.flow import voc_weekly_report
+from flows.outcome import Outcome
+from tests.servers.laas import API_KEY as LAAS_KEY
+from tests.servers.laas import LaasServer, answer, malformed, rate_limited, server_error
+from tests.servers.slack import VALID_TOKEN, Fault, SlackServer
 from tests.sources import CANCEL, EVENT, LOGIN, edge_case_rows, label, ticket, write_source
 
 REPORT_WEEK = date(2026, 11, 16)

@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.errors import SourceError
-from flows.warehouse import check_source_file
-from tests.slack_server import VALID_TOKEN, SlackServer
+from flows.warehouse.source import check_source_file
+from tests.servers.slack import VALID_TOKEN, SlackServer
 from tests.sources import edge_case_rows, write_source
 
 USER_FILES = {"01-mynotes.json": '{"mine": true}', "report.json": '{"my": "report"}'}

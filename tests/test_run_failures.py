@@ -27,9 +27,9 @@ from prefect.states import State
 from typer.testing import CliRunner
 
 from flows.cli import app
+from flows.dry_run import RECORD, replace_files
 from flows.flow import voc_weekly_report
-from flows.out_folder import RECORD, replace_files
-from tests.slack_server import VALID_TOKEN, SlackServer
+from tests.servers.slack import VALID_TOKEN, SlackServer
 from tests.sources import LOGIN, edge_case_rows, ticket, write_source
 
 REPO = Path(__file__).resolve().parent.parent
@@ -240,7 +240,7 @@ def test_a_temporary_prefect_server_that_does_not_start_in_time_is_one_line(tmp_
 def test_a_domain_scoped_source_table_is_split_into_its_three_parts(tmp_path: Path) -> None:
     """VOC_BQ_SOURCE_TABLE may name a `domain.com:project`: its dots do not split the project."""
     from flows.settings import VocSettings
-    from flows.warehouse import invoke_dbt
+    from flows.warehouse.dbt import invoke_dbt
 
     project = tmp_path / "dbt_project"
     shutil.copytree(REPO / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))

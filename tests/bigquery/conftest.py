@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.demo_data import write_demo_data
+from flows.demo.generator import write_demo_data
 from tests.bigquery.emulators import Emulator, create_source_table, load_source, running
 from tests.bigquery.recorder import Recorder
 

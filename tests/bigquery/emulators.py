@@ -22,7 +22,7 @@ from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 
-from flows.warehouse import SOURCE_COLUMNS
+from flows.warehouse.source import SOURCE_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "voc-test"

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from flows.demo_data import write_demo_data
+from flows.demo.generator import write_demo_data
 from tests.bigquery.conftest import NEXT_WEEK, REPORT_WEEK, SLICE_WEEKS
 from tests.bigquery.emulators import PROJECT, ROOT, SOURCE_TABLE, create_source_table, load_source, running
 

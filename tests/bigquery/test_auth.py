@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from flows.bigquery import dbt_profile_env
 from flows.errors import SettingsError
-from flows.gcp_credentials import with_gcp_credentials_block
 from flows.settings import VocSettings
-from flows.warehouse import open_warehouse
+from flows.warehouse.bigquery import dbt_profile_env
+from flows.warehouse.gcp_credentials import with_gcp_credentials_block
+from flows.warehouse.readers import open_warehouse
 from tests.bigquery.emulators import PROJECT, SOURCE_TABLE
 from tests.bigquery.recorder import Recorder, write_service_account_key
 
@@ -42,7 +42,8 @@ def through(recorder: Recorder, monkeypatch: pytest.MonkeyPatch) -> Recorder:
 
 def fetch_week(settings: VocSettings) -> object:
     """The reader's round trip with a query parameter, as read_report does it."""
-    return open_warehouse(settings).fetch("select @week as week", WEEK)[0]["week"]
+    warehouse = open_warehouse(settings)
+    return warehouse.fetch(f"select {warehouse.week_parameter} as week", WEEK)[0]["week"]
 
 
 def test_service_account_key_is_exchanged_for_a_token_the_reader_sends(

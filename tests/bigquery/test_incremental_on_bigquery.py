@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from flows.settings import VocSettings
-from flows.warehouse import build_week
+from flows.warehouse.dbt import build_week
 from tests.bigquery.conftest import NEXT_WEEK, REPORT_WEEK
 from tests.bigquery.emulators import PROJECT, Emulator, create_source_table, load_source
 

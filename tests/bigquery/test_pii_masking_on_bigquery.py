@@ -1,6 +1,6 @@
 """The masking corpus through voc_mask_pii as dbt renders it for BigQuery, executed by an emulator.
 
-tests/test_pii_masking.py runs the DuckDB rendering and only parses the BigQuery one; here the
+tests/dbt/test_pii_masking.py runs the DuckDB rendering and only parses the BigQuery one; here the
 BigQuery rendering (raw-string patterns, no 'g' flag) runs on crucible, whose regular expressions are
 RE2 like BigQuery's. Emulators run RE2 through DuckDB, so this proves the rendering and its escaping,
 not BigQuery's own regexp engine.
@@ -15,7 +15,7 @@ import pytest
 from google.cloud import bigquery
 
 from tests.bigquery.emulators import PROJECT, Emulator
-from tests.conftest import make_settings
+from tests.factories import make_settings
 from tests.pii_corpus import CORPUS, Case, Executor, mask_corpus, render_mask_sql
 
 DATASET = "pii_corpus"

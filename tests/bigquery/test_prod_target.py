@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.settings import VocSettings
-from flows.warehouse import invoke_dbt
+from flows.warehouse.dbt import invoke_dbt
 from tests.bigquery.conftest import REPORT_WEEK
 from tests.bigquery.cost import SOURCE, SourceScan, models_reading_the_source, source_scan
 from tests.bigquery.emulators import PROJECT, SOURCE_TABLE, Emulator

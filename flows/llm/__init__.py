@@ -1,0 +1,1 @@
+"""The follow-up analysis: the LaaS client, the prompt, and the built-in fallback."""

@@ -1,0 +1,130 @@
+"""What a run did: its outcome, report.json's summary of the week, and the Prefect artifacts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from prefect import get_run_logger
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+from flows.report import WeeklyReport, future_dated_note
+from flows.slack.messages import SlackMessage, preview
+
+ALREADY_POSTED = "the report was already in Slack: nothing posted (pass force to post it again)"
+QUIET_WEEK = "quiet week: nothing posted (VOC_POST_QUIET_WEEKS=false)"
+# The evidence columns of voc_weekly_comparison that report.json carries next to the figures.
+EVIDENCE_FIELDS = (
+    "baseline_weeks_used",
+    "baseline_weekly_tickets",
+    "baseline_mean_tickets",
+    "baseline_neg_ratio",
+    "baseline_dispersion",
+    "expected_tickets_low",
+    "expected_tickets_high",
+    "p_value_increase",
+    "p_value_decrease",
+    "p_value_negative_rise",
+    "q_value",
+    "is_significant",
+    "flagged_weeks_in_a_row",
+    "previous_severity",
+)
+
+
+@dataclass
+class Outcome:
+    """What a run did, for the CLI, the flow run's state message and the artifacts."""
+
+    week: date
+    channel: str
+    dry_run: bool
+    posted: int = 0
+    already_posted: int = 0
+    follow_up_failures: int = 0
+    out_dir: str | None = None
+    preview: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def nothing_new(self) -> bool:
+        """A delivery that found every message in Slack already."""
+        return not self.dry_run and self.posted == 0
+
+    def message(self) -> str:
+        mode = "dry run" if self.dry_run else f"posted {self.posted} message(s) to {self.channel}"
+        parts = [f"week {self.week}: {mode}"]
+        if self.already_posted:
+            parts.append(f"{self.already_posted} already posted earlier")
+        if self.follow_up_failures:
+            parts.append(f"{self.follow_up_failures} follow-up analysis failed")
+        return "; ".join(parts + self.notes)
+
+
+def messages_preview(messages: list[SlackMessage]) -> str:
+    """The messages as a reader sees them, numbered in posting order (CLI output and artifact)."""
+    return "\n\n".join(f"── {n:02d} {m.key} ──\n{preview(m)}" for n, m in enumerate(messages, start=1))
+
+
+def report_summary(report: WeeklyReport) -> dict[str, Any]:
+    """Every category of the week with both weeks' figures and its severity (report.json)."""
+    return {
+        "report_week": report.report_week.isoformat(),
+        "baseline_week": report.baseline_week.isoformat(),
+        "counts": report.counts(),
+        "thresholds": report.thresholds.model_dump(),
+        "categories": [
+            change.model_dump(
+                include={
+                    "category_label",
+                    "category1",  # the levels tell apart categories that share a label
+                    "category2",
+                    "category3",
+                    "prev_tickets",
+                    "last_tickets",
+                    "prev_negative_tickets",
+                    "last_negative_tickets",
+                    "pct_change",
+                    "prev_neg_ratio",
+                    "last_neg_ratio",
+                    "neg_ratio_delta_pp",
+                    "severity",
+                    *EVIDENCE_FIELDS,
+                }
+            )
+            for change in report.categories
+        ],
+    }
+
+
+def warn_about_unused_rows(report: WeeklyReport) -> None:
+    """Say in the run log which source rows the report left out (the summary footer says it too)."""
+    coverage, logger = report.coverage, get_run_logger()
+    if coverage.rows_without_id:
+        logger.warning(
+            "%d source row(s) without an id left out of the counts (baseline week %d, reported week %d)",
+            coverage.rows_without_id,
+            coverage.baseline_rows_without_id,
+            coverage.report_rows_without_id,
+        )
+    if note := future_dated_note(coverage):
+        logger.warning("coverage judged on real tickets only%s", note)
+
+
+def publish_table(summary: dict[str, Any]) -> None:
+    """A Prefect table artifact with every category of the week and its severity."""
+    create_table_artifact(
+        key=f"voc-weekly-categories-{summary['report_week']}",
+        table=summary["categories"],
+        description=f"VOC categories, 기준주 {summary['baseline_week']} vs. 비교주 {summary['report_week']}",
+    )
+
+
+def publish_preview(outcome: Outcome) -> None:
+    """A Prefect markdown artifact of the messages (what Slack shows, or would show)."""
+    create_markdown_artifact(
+        key=f"voc-weekly-message-{outcome.week.isoformat()}",
+        markdown=f"### Weekly VOC 변화 — {outcome.message()}\n\n````text\n{outcome.preview}\n````\n",
+        description="The Slack messages of this run",
+    )

@@ -1,0 +1,1 @@
+"""Slack: the report's messages, their mrkdwn, delivery, and the @mention bot."""

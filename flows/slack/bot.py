@@ -1,0 +1,231 @@
+"""The Slack bot process: the Bolt app and its wiring, `--check`, Socket Mode and the HTTP server.
+
+Socket Mode by default (no public URL needed), or Slack's Events API over HTTP (`/slack/events`) on
+uvicorn. The listener itself is `flows.slack.mentions`. The bot token is looked up once and its one
+WebClient is passed down.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import App
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from flows.errors import VocError, one_line
+from flows.settings import VocSettings
+from flows.slack import mentions
+from flows.slack.delivery import FATAL_SLACK_ERRORS, slack_client, slack_token
+
+if TYPE_CHECKING:
+    import uvicorn
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+logger = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+BOLT_LOGGER = "flows.slack.bot.bolt"
+
+
+def build_app(
+    settings: VocSettings, client: WebClient, *, start: mentions.StartReport = mentions.start_report
+) -> App:
+    """The Bolt app on the bot's WebClient, with the mention listener registered."""
+    secret = settings.slack_signing_secret
+    app = App(
+        client=client,
+        # Socket Mode needs no signing secret; a random one makes every HTTP request fail
+        # verification instead of passing an HMAC with an empty key.
+        signing_secret=secret.get_secret_value() if secret else secrets.token_urlsafe(32),
+        logger=logging.getLogger(BOLT_LOGGER),
+    )
+    mentions.register(app, settings, start=start)
+    return app
+
+
+def bot_client(settings: VocSettings) -> WebClient:
+    """The bot token's WebClient (the token looked up here, once), or a one-line error when none is set."""
+    token = slack_token(settings)
+    if token is None:
+        raise VocError("no Slack bot token: set SLACK_BOT_TOKEN (xoxb-…) or VOC_SLACK_CREDENTIALS_BLOCK")
+    return slack_client(token, settings.slack_api_url)
+
+
+def bot_identity(client: WebClient) -> str:
+    """`auth.test` with the bot token: the bot's name, or a one-line error naming the fix."""
+    try:
+        response = client.auth_test()
+    except SlackApiError as exc:
+        error = str(exc.response.get("error", "unknown_error"))
+        hint = FATAL_SLACK_ERRORS.get(error, "Slack refused the bot token ({error})")
+        raise VocError(hint.format(channel="", error=error)) from None
+    except (SlackClientError, OSError) as exc:
+        raise VocError(
+            f"cannot reach the Slack API at {client.base_url} ({one_line(exc)}): check VOC_SLACK_API_URL"
+        ) from None
+    return str(response.get("user") or response.get("user_id"))
+
+
+def check_mode_settings(settings: VocSettings, *, http: bool) -> str | None:
+    """Check the secret the mode needs and the channels that can trigger a report (one-line errors).
+
+    Returns the app-level token Socket Mode connects with, or None in HTTP mode.
+    """
+    if http and settings.slack_signing_secret is None:
+        raise VocError("HTTP mode needs SLACK_SIGNING_SECRET (Basic Information → Signing Secret)")
+    token = None if http else app_token(settings)
+    channels = settings.allowed_bot_channels
+    if not channels:
+        raise VocError("no channel may trigger a report: set VOC_BOT_ALLOWED_CHANNELS or VOC_SLACK_CHANNEL")
+    if bad := [c for c in channels if not mentions.CHANNEL_ID.match(c)]:
+        # Events carry channel IDs: a name here would make every mention a refusal.
+        raise VocError(
+            f"allowed bot channel {bad[0]!r} is not a channel ID (C…): use the ID from the channel's "
+            "details in VOC_BOT_ALLOWED_CHANNELS / VOC_SLACK_CHANNEL"
+        )
+    return token
+
+
+def app_token(settings: VocSettings) -> str:
+    """The app-level token Socket Mode connects with, or a one-line error naming the fix."""
+    token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
+    if not token.startswith("xapp-"):
+        problem = "is not set" if not token else "is not an app-level token (xapp-…)"
+        raise VocError(
+            f"SLACK_APP_TOKEN {problem}: create one with the connections:write scope under Basic "
+            "Information → App-Level Tokens, or run the bot with --http"
+        )
+    return token
+
+
+def check_deployment(settings: VocSettings) -> None:
+    """The bot's deployment exists on the Prefect API, or a one-line error."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+    from prefect.settings import PREFECT_API_URL
+
+    try:
+        with get_client(sync_client=True) as client:
+            client.read_deployment_by_name(settings.bot_deployment)
+    except ObjectNotFound:
+        raise VocError(
+            f"deployment {settings.bot_deployment} not found on the Prefect API: deploy it "
+            "(prefect deploy) or set VOC_BOT_DEPLOYMENT"
+        ) from None
+    except Exception as exc:  # connection refused, 5xx, bad URL: the check fails the same way
+        api = PREFECT_API_URL.value() or "(the temporary local server)"
+        raise VocError(f"cannot read deployments from the Prefect API at {api}: {one_line(exc)}") from None
+
+
+def check_bot(settings: VocSettings, *, http: bool = False) -> str:
+    """`voc-weekly bot --check`: tokens, channels and the deployment; one OK line or a one-line error."""
+    check_mode_settings(settings, http=http)
+    name = bot_identity(bot_client(settings))
+    check_deployment(settings)
+    return (
+        f"OK: Slack bot @{name} ({_mode(http)}), deployment {settings.bot_deployment} found, "
+        f"mentions allowed in {', '.join(settings.allowed_bot_channels)}"
+    )
+
+
+def _mode(http: bool) -> str:
+    return "HTTP mode" if http else "Socket Mode"
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port (port 0: a free one), or a one-line error (port in use, bad address)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        # uvicorn would bind it too, but exit(3) with a log line when it cannot.
+        return socket.create_server((host, port), family=family)
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else one_line(exc)  # without create_server's suffix
+        raise VocError(
+            f"cannot listen on {host}:{port} ({reason}): choose another --port or --host"
+        ) from None
+
+
+def http_server(app: App, sock: socket.socket) -> uvicorn.Server:
+    """uvicorn around Bolt's ASGI adapter (POST /slack/events, signature-verified by Bolt), for `sock`."""
+    import uvicorn
+    from slack_bolt.adapter.asgi import SlackRequestHandler
+
+    host, port = sock.getsockname()[:2]
+    # Our logging, not uvicorn's: its default config would replace the handlers of the bot's log.
+    config = uvicorn.Config(SlackRequestHandler(app, path=EVENTS_PATH), host=host, port=port, log_config=None)
+    return uvicorn.Server(config)
+
+
+def run_bot(settings: VocSettings, *, http: bool = False, host: str = "0.0.0.0", port: int = 3000) -> None:
+    """Serve mentions until interrupted: Socket Mode, or HTTP on host:port/slack/events."""
+    _configure_logging()
+    socket_mode_token = check_mode_settings(settings, http=http)
+    client = bot_client(settings)
+    name = bot_identity(client)
+    app = build_app(settings, client)
+    if socket_mode_token is not None:
+        handler = connect_socket_mode(app, socket_mode_token, name, settings)
+        _serve_until_interrupted(threading.Event().wait, handler.close)
+        return
+    sock = listening_socket(host, port)
+    server = http_server(app, sock)
+    where = f"http://{host}:{sock.getsockname()[1]}{EVENTS_PATH}"
+    logger.info("VOC Weekly bot listening as @%s (HTTP mode, %s); %s", name, where, _target(settings))
+    # uvicorn shuts down gracefully on Ctrl-C, then re-raises it as KeyboardInterrupt.
+    _serve_until_interrupted(lambda: server.run(sockets=[sock]), sock.close)
+
+
+def connect_socket_mode(app: App, token: str, name: str, settings: VocSettings) -> SocketModeHandler:
+    """Open the Socket Mode connection with the app-level token and log that the bot is up."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    handler = SocketModeHandler(app, token)
+    try:
+        handler.connect()
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        raise VocError(f"Slack refused SLACK_APP_TOKEN ({error}): check the app-level token") from None
+    except (SlackClientError, OSError) as exc:
+        raise VocError(f"cannot open a Socket Mode connection: {one_line(exc)}") from None
+    logger.info("VOC Weekly bot connected as @%s (Socket Mode); %s", name, _target(settings))
+    return handler
+
+
+def _target(settings: VocSettings) -> str:
+    return f"reports go to deployment {settings.bot_deployment}"
+
+
+def _serve_until_interrupted(serve: Callable[[], Any], close: Callable[[], Any]) -> None:
+    try:
+        serve()
+    except KeyboardInterrupt:
+        logger.info("VOC Weekly bot stopped")
+    finally:
+        close()
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("flows.slack").setLevel(logging.INFO)  # the bot's lines and its listener's
+    bolt = logging.getLogger(BOLT_LOGGER)
+    if not any(isinstance(f, _SameTokenWarning) for f in bolt.filters):
+        bolt.addFilter(_SameTokenWarning())
+    # slack_sdk's INFO lines are per-connection chatter; its DEBUG lines would include request bodies.
+    logging.getLogger("slack_sdk").setLevel(logging.WARNING)
+    # uvicorn's INFO lines repeat the startup line above and log every request; its errors still show.
+    logging.getLogger("uvicorn").setLevel(logging.WARNING)
+
+
+class _SameTokenWarning(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN itself, then warns it is unused beside our client (which has it)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()

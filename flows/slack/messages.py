@@ -1,0 +1,263 @@
+"""The Slack messages of a report (SPEC §5, §6), as Block Kit built with slack_sdk's block models.
+
+Plain functions: no I/O, so every message can be checked without Slack or Prefect.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from flows.formatting import (
+    baseline_weeks_text,
+    criteria_text,
+    evidence_footer_text,
+    evidence_line,
+    neg_ratio_text,
+    significance_text,
+    streak_text,
+    ticket_change_text,
+)
+from flows.llm.followups import FollowUp
+from flows.report import CategoryChange, CategoryKey, Coverage, Severity, WeeklyReport
+from flows.slack import mrkdwn
+from flows.weeks import kst_text, week_range_text
+
+# Slack's limits (https://api.slack.com/reference/block-kit/blocks)
+MAX_BLOCKS = 50
+SECTION_TEXT_LIMIT = 3000
+FIELD_TEXT_LIMIT = 2000
+FIELDS_PER_SECTION = 10
+LABEL_LIMIT = 200  # a category label longer than this is clipped (before escaping)
+
+LISTED_SEVERITIES: tuple[Severity, ...] = ("CRITICAL", "MONITOR", "IMPROVED")
+SEVERITY_TITLES: dict[Severity, str] = {
+    "CRITICAL": ":rotating_light: *CRITICAL*",
+    "MONITOR": ":eyes: *MONITOR*",
+    "IMPROVED": ":large_green_circle: *IMPROVED*",
+    "STABLE": "*STABLE*",
+}
+QUIET_WEEK_TEXT = "✅ 눈에 띄는 변화가 없습니다."
+SIGNIFICANT_MARK = "◆"  # before the label of a flag that passes the false-discovery gate
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """One chat.postMessage: `key` names it in the delivery ledger, `text` is the fallback."""
+
+    key: str
+    text: str
+    blocks: tuple[dict[str, Any], ...]
+
+    def post_args(self, channel: str, thread_ts: str | None = None) -> dict[str, Any]:
+        """Exactly the chat.postMessage arguments (the dry run writes these to disk)."""
+        args: dict[str, Any] = {
+            "channel": channel,
+            "text": self.text,
+            "blocks": list(self.blocks),
+            "unfurl_links": False,
+            "unfurl_media": False,
+        }
+        if thread_ts:
+            args["thread_ts"] = thread_ts
+        return args
+
+
+def _md(text: str) -> MarkdownTextObject:
+    # verbatim: Slack must not turn names or URLs in the data into links or mentions
+    return MarkdownTextObject(text=text, verbatim=True)
+
+
+def _to_dicts(blocks: list[Block]) -> tuple[dict[str, Any], ...]:
+    return tuple(block.to_dict() for block in blocks)
+
+
+def period_text(report: WeeklyReport) -> str:
+    return (
+        f"기간: 기준주 ({week_range_text(report.baseline_week)}) vs. "
+        f"비교주 ({week_range_text(report.report_week)})"
+    )
+
+
+def counts_text(report: WeeklyReport) -> str:
+    return " · ".join(f"{severity} {n}건" for severity, n in report.counts().items())
+
+
+def is_quiet(report: WeeklyReport) -> bool:
+    """Nothing to follow up: no CRITICAL and no MONITOR category."""
+    return not report.follow_ups
+
+
+def category_field(change: CategoryChange) -> str:
+    """A category's cell in the summary: label (marked if significant), counts, negative ratio, evidence."""
+    label = mrkdwn.escape(mrkdwn.clip(change.category_label, LABEL_LIMIT))
+    mark = f"{SIGNIFICANT_MARK} " if change.is_significant else ""
+    text = (
+        f"{mark}*{label}*\nVOC 수: {ticket_change_text(change)}\n부정비율: {neg_ratio_text(change)}"
+        f"\n{evidence_line(change)}"
+    )
+    return mrkdwn.clip(text, FIELD_TEXT_LIMIT)
+
+
+def significant_first(changes: list[CategoryChange]) -> list[CategoryChange]:
+    """Significant flags first; within each group the report order (largest change first) stays."""
+    return sorted(changes, key=lambda change: not change.is_significant)
+
+
+def _severity_blocks(severity: Severity, changes: list[CategoryChange], max_listed: int) -> list[Block]:
+    """Title, the largest `max_listed` categories as two-column fields, and '외 N건' for the rest."""
+    listed, hidden = changes[:max_listed], len(changes) - max_listed
+    blocks: list[Block] = [
+        DividerBlock(),
+        SectionBlock(text=_md(f"{SEVERITY_TITLES[severity]} ({len(changes)}건)")),
+    ]
+    for start in range(0, len(listed), FIELDS_PER_SECTION):
+        chunk = listed[start : start + FIELDS_PER_SECTION]
+        blocks.append(SectionBlock(fields=[_md(category_field(change)) for change in chunk]))
+    if hidden > 0:
+        blocks.append(ContextBlock(elements=[_md(f"외 {hidden}건")]))
+    return blocks
+
+
+def build_summary(
+    report: WeeklyReport, *, max_per_severity: int = 20, dashboard_url: str | None = None
+) -> SlackMessage:
+    """The summary message (SPEC §5): always valid Block Kit, whatever the number of categories."""
+    head: list[Block] = [
+        HeaderBlock(text="Weekly VOC 변화"),
+        SectionBlock(text=_md(period_text(report))),
+    ]
+    if is_quiet(report):
+        head.append(SectionBlock(text=_md(QUIET_WEEK_TEXT)))
+    head.append(SectionBlock(text=_md(counts_text(report))))
+    foot: list[Block] = [
+        DividerBlock(),
+        ContextBlock(elements=[_md(f"{SIGNIFICANT_MARK} {evidence_footer_text(report.thresholds)}")]),
+        ContextBlock(elements=[_md(f"기준: {criteria_text(report.thresholds)}")]),
+    ]
+    foot += [ContextBlock(elements=[_md(note)]) for note in data_notes(report.coverage)]
+    if dashboard_url:
+        foot.append(
+            ActionsBlock(
+                elements=[ButtonElement(text="대시보드 열기", url=dashboard_url, action_id="dashboard")]
+            )
+        )
+
+    # Each severity costs at most: divider, title, its field sections and the overflow line.
+    per_severity_budget = (MAX_BLOCKS - len(head) - len(foot)) // len(LISTED_SEVERITIES) - 3
+    max_listed = min(max_per_severity, per_severity_budget * FIELDS_PER_SECTION)
+    body: list[Block] = []
+    for severity in LISTED_SEVERITIES:
+        if changes := report.with_severity(severity):
+            body += _severity_blocks(severity, significant_first(changes), max_listed)
+
+    text = f"Weekly VOC 변화 · {period_text(report)} · {counts_text(report)}"
+    return SlackMessage(key="summary", text=text, blocks=_to_dicts(head + body + foot))
+
+
+def data_notes(coverage: Coverage) -> list[str]:
+    """Korean footer lines for source rows the report could not use (nothing is dropped silently)."""
+    notes = []
+    if coverage.rows_without_id:
+        notes.append(
+            f":warning: ID가 없는 원본 행 {coverage.rows_without_id}건은 집계에서 제외했습니다 "
+            f"(기준주 {coverage.baseline_rows_without_id}건 · 비교주 {coverage.report_rows_without_id}건)."
+        )
+    if coverage.future_tickets and coverage.last_future_ticket_at is not None:
+        notes.append(
+            f":warning: 생성 시각이 실행 시각보다 늦은 티켓 {coverage.future_tickets}건"
+            f"(가장 늦은 것 {kst_text(coverage.last_future_ticket_at)} KST)은 "
+            "데이터 적재 확인에서 제외했습니다."
+        )
+    return notes
+
+
+def failure_notice(reason: str) -> SlackMessage:
+    """The short message saying why this week's report is missing (once per distinct reason).
+
+    `reason` is Korean, like everything posted to the channel: a VocError's `slack_text`.
+    """
+    text = f":warning: 주간 VOC 리포트를 보내지 않았습니다: {mrkdwn.escape(reason)}"
+    digest = hashlib.sha256(reason.encode("utf-8")).hexdigest()[:12]
+    return SlackMessage(key=f"notice-{digest}", text=text, blocks=_to_dicts([SectionBlock(text=_md(text))]))
+
+
+def reply_key(category: CategoryKey, page: int = 1) -> str:
+    """The ledger key of a category's thread reply, from its three levels (labels can collide)."""
+    # JSON keeps the levels apart: ('a / b', 'c') and ('a', 'b / c') give different keys.
+    levels = json.dumps(list(category), ensure_ascii=False)
+    digest = hashlib.sha256(levels.encode("utf-8")).hexdigest()[:16]
+    return f"reply-{digest}-{page}"
+
+
+def build_follow_up_messages(follow_up: FollowUp) -> list[SlackMessage]:
+    """A category's thread reply: heading with its figures, then the analysis.
+
+    A long analysis is split into several sections, and past Slack's block limit into several
+    messages, so nothing is ever cut off.
+    """
+    change = follow_up.category
+    label = mrkdwn.escape(mrkdwn.clip(change.category_label, LABEL_LIMIT))
+    heading = SectionBlock(text=_md(f"*[{change.severity}] {label}*\n{reply_figures_text(change)}"))
+    sections: list[Block] = [
+        SectionBlock(text=_md(piece)) for piece in mrkdwn.split(follow_up.body, SECTION_TEXT_LIMIT)
+    ]
+    fallback = f"[{change.severity}] {mrkdwn.clip(label, 150)} 후속 분석"
+
+    pages = [sections[i : i + MAX_BLOCKS - 1] for i in range(0, len(sections), MAX_BLOCKS - 1)] or [[]]
+    return [
+        SlackMessage(
+            key=reply_key(change.category, number),
+            text=fallback if number == 1 else f"{fallback} ({number}/{len(pages)})",
+            blocks=_to_dicts(([heading] if number == 1 else []) + page),
+        )
+        for number, page in enumerate(pages, start=1)
+    ]
+
+
+def reply_figures_text(change: CategoryChange) -> str:
+    """The reply's figures before the analysis: both weeks, the baseline weeks against this week's
+    expected band, and whether the change is significant (with its streak)."""
+    lines = [f"VOC 수: {ticket_change_text(change)} · 부정비율: {neg_ratio_text(change)}"]
+    if change.baseline_weeks_used > 0:
+        lines.append(baseline_weeks_text(change))
+    verdict = " · ".join(part for part in (significance_text(change), streak_text(change)) if part)
+    lines.append(f"판정: {verdict}")
+    return "\n".join(lines)
+
+
+def preview(message: SlackMessage) -> str:
+    """A readable plain-text rendering of a message's blocks, for the terminal and artifacts."""
+    lines: list[str] = []
+    for block in message.blocks:
+        kind = block["type"]
+        if kind == "header":
+            lines.append(f"# {block['text']['text']}")
+        elif kind == "divider":
+            lines.append("─" * 40)
+        elif kind == "section" and "text" in block:
+            lines.append(block["text"]["text"])
+        elif kind == "section":
+            lines += [field["text"].replace("\n", "\n  ") for field in block["fields"]]
+        elif kind == "context":
+            lines += [element["text"] for element in block["elements"]]
+        elif kind == "actions":
+            lines += [f"[{el['text']['text']}]({el.get('url', '')})" for el in block["elements"]]
+    return _unescape("\n".join(lines))
+
+
+def _unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -1,0 +1,178 @@
+"""Right numbers under hostile sources: rebuilds that lose rows, future dates, colliding labels,
+rows without an id and float precision, each on a real DuckDB built by dbt."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from flows.errors import StaleSourceError
+from flows.formatting import ticket_change_text
+from flows.llm.followups import builtin_follow_up
+from flows.outcome import report_summary
+from flows.report import WeeklyReport, check_coverage
+from flows.settings import VocSettings
+from flows.slack.messages import build_follow_up_messages, build_summary, preview, reply_key
+from flows.warehouse.dbt import build_week
+from flows.warehouse.readers import open_warehouse, read_report
+from flows.warehouse.source import prepare_source
+from tests.factories import make_settings
+from tests.sources import LOGIN, REFUND, ticket, write_source
+
+REPORT_WEEK = date(2026, 11, 16)  # baseline 2026-11-09
+MARTS = ("voc_weekly_comparison", "voc_weekly_samples", "voc_weekly_keyword_changes")
+
+
+def tickets(
+    prefix: str, count: int, created_kst: str, category: tuple[str, str, str], **kw: Any
+) -> list[Any]:
+    return [ticket(f"{prefix}{i}", created_kst, category, **kw) for i in range(count)]
+
+
+def build(settings: VocSettings, rows: list[dict[str, Any]]) -> WeeklyReport:
+    """Write the export the settings point at, build the report week with dbt and read it back."""
+    write_source(settings.effective_source_path, rows)
+    prepare_source(settings)
+    return read_report(open_warehouse(settings), build_week(settings, REPORT_WEEK, quiet=True), REPORT_WEEK)
+
+
+def week_rows(settings: VocSettings) -> dict[str, list[tuple[Any, ...]]]:
+    """What the warehouse holds for the reported week (and, for the int model, its baseline too)."""
+    with duckdb.connect(str(settings.duckdb_file)) as con:
+        rows = {
+            mart: con.execute(
+                f"select category1, category2, category3 from {mart} "
+                "where report_week_start = ? order by 1, 2, 3",
+                [REPORT_WEEK],
+            ).fetchall()
+            for mart in MARTS
+        }
+        rows["int_voc_category_weeks_aggregated"] = con.execute(
+            "select week_start, category3, ticket_count from int_voc_category_weeks_aggregated order by 1, 2"
+        ).fetchall()
+    return rows
+
+
+def monday_0030() -> dict[str, Any]:
+    """A ticket just after the reported week: the data reaches its end."""
+    return ticket("next-monday", "2026-11-23 00:30", REFUND)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> VocSettings:
+    return make_settings(tmp_path, tmp_path / "export.parquet")
+
+
+def test_rebuild_after_a_category_vanished_from_the_baseline_reports_it_as_new(
+    settings: VocSettings,
+) -> None:
+    # Regression: delete+insert keyed on the rows that exist kept the old baseline row: 20 → 30 (+50%).
+    login_report = tickets("login-r", 30, "2026-11-17 10:00", LOGIN, keywords="인증")
+    first = build(
+        settings, tickets("login-b", 20, "2026-11-10 10:00", LOGIN) + login_report + [monday_0030()]
+    )
+    assert ticket_change_text(first.categories[0]) == "20 → 30 (↑10) / +50.0%"
+
+    second = build(settings, login_report + [monday_0030()])
+    login = next(c for c in second.categories if c.category == LOGIN)
+    assert ticket_change_text(login) == "0 → 30 (↑30) / 신규"
+    assert (login.severity, login.is_new) == ("CRITICAL", True)
+    assert [row[:2] for row in week_rows(settings)["int_voc_category_weeks_aggregated"]] == [
+        (date(2026, 11, 16), LOGIN[2]),  # no baseline row left behind
+    ]
+
+
+def test_rebuild_after_the_reported_week_emptied_keeps_no_row_of_it(settings: VocSettings) -> None:
+    # Regression: samples, keyword changes and the int model kept the old week when a rebuild had none.
+    baseline = tickets("login-b", 20, "2026-11-10 10:00", LOGIN)
+    build(
+        settings,
+        baseline + tickets("login-r", 30, "2026-11-17 10:00", LOGIN, keywords="인증") + [monday_0030()],
+    )
+    assert all(week_rows(settings)[mart] for mart in MARTS)
+
+    report = build(settings, baseline + [monday_0030()])
+    rows = week_rows(settings)
+    assert rows["voc_weekly_comparison"] == [LOGIN]  # 20 → 0, IMPROVED
+    assert rows["voc_weekly_samples"] == [] and rows["voc_weekly_keyword_changes"] == []
+    assert (date(2026, 11, 16), LOGIN[2], 30) not in rows["int_voc_category_weeks_aggregated"]
+    assert [ticket_change_text(c) for c in report.categories] == ["20 → 0 (↓20) / -100.0%"]
+    assert report.samples == () and report.keywords == ()
+
+
+def test_future_dated_ticket_does_not_make_a_stale_week_look_loaded(settings: VocSettings) -> None:
+    # Regression: data ending Monday 00:30 KST of the reported week plus one row dated 2099 was
+    # reported as a calm (IMPROVED) week.
+    rows = tickets("login-b", 20, "2026-11-10 10:00", LOGIN)
+    rows += [ticket("start", "2026-11-16 00:30", LOGIN), ticket("typo", "2099-01-01 09:00", LOGIN)]
+    report = build(settings, rows)
+    coverage = report.coverage
+    assert not coverage.is_report_week_complete
+    assert str(coverage.last_ticket_at) == "2026-11-15 15:30:00"  # Monday 00:30 KST
+    assert (coverage.future_tickets, str(coverage.last_future_ticket_at)) == (1, "2099-01-01 00:00:00")
+    with pytest.raises(StaleSourceError) as error:
+        check_coverage(report)
+    assert "the source data ends at 2026-11-16 00:30 KST" in str(error.value)
+    assert "1 ticket(s) dated after the run started, the latest 2099-01-01 09:00 KST" in str(error.value)
+
+
+def test_categories_sharing_a_label_stay_two_categories_end_to_end(settings: VocSettings) -> None:
+    # Regression: ('A / B', 'C', 'D') and ('A', 'B / C', 'D') both render 'A / B / C / D': the
+    # uniqueness test failed mid-run.
+    left, right = ("A / B", "C", "D"), ("A", "B / C", "D")
+    rows = tickets("left-b", 10, "2026-11-10 10:00", left) + tickets("left-r", 25, "2026-11-17 10:00", left)
+    rows += tickets("right-r", 12, "2026-11-18 10:00", right, keywords="오류") + [monday_0030()]
+    report = build(settings, rows)
+
+    flagged = {c.category: (c.category_label, ticket_change_text(c), c.severity) for c in report.follow_ups}
+    assert flagged == {
+        left: ("A / B / C / D", "10 → 25 (↑15) / +150.0%", "CRITICAL"),
+        right: ("A / B / C / D", "0 → 12 (↑12) / 신규", "MONITOR"),
+    }
+    assert {s.ticket_id[:4] for s in report.samples_of(left, "reported")} == {"left"}
+    assert {s.ticket_id[:5] for s in report.samples_of(right, "reported")} == {"right"}
+    assert [k.keyword for k in report.keywords_of(right)] == ["오류"]
+    replies = [build_follow_up_messages(builtin_follow_up(report, c))[0] for c in report.follow_ups]
+    assert len({reply.key for reply in replies}) == 2
+    assert reply_key(left) != reply_key(right)
+    assert all("A / B / C / D" in preview(reply) for reply in replies)
+    levels = [(c["category1"], c["category2"], c["category3"]) for c in report_summary(report)["categories"]]
+    assert left in levels and right in levels  # report.json and the table artifact tell them apart
+
+
+def test_rows_without_an_id_are_counted_per_week_and_named_in_the_summary(settings: VocSettings) -> None:
+    # Regression: 10 null ids took a baseline from 20 to 10 with no word.
+    rows = tickets("login-b", 10, "2026-11-10 10:00", LOGIN) + tickets(
+        "login-r", 10, "2026-11-17 10:00", LOGIN
+    )
+    rows += [{**ticket("x", "2026-11-11 10:00", LOGIN), "id": None} for _ in range(10)]
+    rows += [{**ticket("x", "2026-11-18 10:00", LOGIN), "id": None} for _ in range(3)]
+    report = build(settings, rows + [monday_0030()])
+    coverage = report.coverage
+    assert (coverage.baseline_tickets, coverage.report_tickets) == (10, 10)
+    assert (coverage.baseline_rows_without_id, coverage.report_rows_without_id) == (10, 3)
+    footer = preview(build_summary(report)).splitlines()
+    assert ":warning: ID가 없는 원본 행 13건은 집계에서 제외했습니다 (기준주 10건 · 비교주 3건)." in footer
+
+
+def test_summary_footer_is_silent_when_no_row_was_left_out(settings: VocSettings) -> None:
+    rows = tickets("login-b", 10, "2026-11-10 10:00", LOGIN) + tickets(
+        "login-r", 10, "2026-11-17 10:00", LOGIN
+    )
+    report = build(settings, rows + [monday_0030()])
+    assert report.coverage.rows_without_id == 0 and report.coverage.future_tickets == 0
+    assert ":warning:" not in preview(build_summary(report))
+
+
+def test_pct_change_is_double_precision(settings: VocSettings) -> None:
+    # Regression: DuckDB's FLOAT is 32-bit, so 6 → 13 read 116.66666412 in report.json.
+    rows = tickets("login-b", 6, "2026-11-10 10:00", LOGIN) + tickets(
+        "login-r", 13, "2026-11-17 10:00", LOGIN
+    )
+    report = build(settings, rows + [monday_0030()])
+    login = next(c for c in report.categories if c.category == LOGIN)
+    assert login.pct_change == 116.66666666666667
