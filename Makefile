@@ -25,7 +25,9 @@ lint: $(VENV)/.installed         ## ruff, mypy and sqlfluff
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	mkdir -p .voc && VOC_DUCKDB_PATH=$(CURDIR)/.voc/warehouse.duckdb $(BIN)/sqlfluff lint dbt_project/models
+	# sqlfluff renders the models through dbt, which takes its settings from the environment only.
+	mkdir -p .voc && VOC_DBT_TARGET=dev VOC_DUCKDB_PATH=$(CURDIR)/.voc/warehouse.duckdb \
+	  VOC_SOURCE_PATH=$(CURDIR)/.voc/demo/zendesk_voc_classified.parquet $(BIN)/sqlfluff lint dbt_project/models
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .

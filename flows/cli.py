@@ -241,7 +241,10 @@ def backtest_table(weeks: list[BacktestWeek]) -> Table:
     add_help_option=False,
 )
 def dbt(ctx: typer.Context) -> None:
-    """Run any dbt command on the configured target, e.g. `voc-weekly dbt docs generate`."""
+    """Run any dbt command on the configured target, e.g. `voc-weekly dbt docs generate`.
+
+    dbt gets the settings and var report_week (the last complete KST week unless `--vars` sets it).
+    """
     from flows.warehouse.dbt import invoke_dbt
     from flows.warehouse.source import prepare_source
 
