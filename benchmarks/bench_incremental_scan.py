@@ -3,7 +3,7 @@
 Each history has the same weekly volume (10,000 tickets a week); only its length differs. For each,
 the script builds the warehouse once, then times the scheduled run for the last complete week (what
 Monday's flow does), and for contrast a run that re-aggregates the whole history. Plain dbt, no
-Prefect, on the embedded DuckDB target. Usage: python benchmarks/bench_incremental_scan.py [--sizes 1e6,1e7]
+Prefect, on the embedded DuckDB target. Usage: python -m benchmarks.bench_incremental_scan [--sizes 1e6,1e7]
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import platform
-import sys
 import tempfile
 import time
 from datetime import date, timedelta
@@ -20,10 +19,8 @@ from pathlib import Path
 
 import duckdb
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from flows.settings import VocSettings  # noqa: E402
-from flows.warehouse.dbt import invoke_dbt  # noqa: E402
+from flows.settings import VocSettings
+from flows.warehouse.dbt import invoke_dbt
 
 WEEKLY_TICKETS = 10_000
 REPORT_WEEK = date(2026, 11, 16)

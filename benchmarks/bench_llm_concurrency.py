@@ -2,7 +2,7 @@
 
 Runs the real LaaS client against the loopback LaaS-compatible server of the tests with a fixed
 latency, and times the analysis phase at several concurrency limits. Expected: about
-ceil(20 / concurrency) x 2 s, not 40 s. Usage: python benchmarks/bench_llm_concurrency.py
+ceil(20 / concurrency) x 2 s, not 40 s. Usage: python -m benchmarks.bench_llm_concurrency
 """
 
 from __future__ import annotations
@@ -10,17 +10,13 @@ from __future__ import annotations
 import argparse
 import math
 import platform
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from flows.llm.laas import write_laas_follow_ups_sync  # noqa: E402
-from flows.settings import VocSettings  # noqa: E402
-from tests.factories import change, weekly_report  # noqa: E402
-from tests.servers.laas import API_KEY, LaasServer  # noqa: E402
+from flows.llm.laas import write_laas_follow_ups_sync
+from flows.settings import VocSettings
+from tests.factories import change, weekly_report
+from tests.servers.laas import API_KEY, LaasServer
 
 
 def main() -> None:

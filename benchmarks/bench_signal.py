@@ -8,14 +8,13 @@ long). One dbt run (comparison_weeks) judges the last 22 weeks, each against its
 Reported per week: false CRITICAL/MONITOR flags (seed rules), how many of those are also
 is_significant, and how many planted changes are flagged, and flagged and significant.
 
-Usage: python benchmarks/bench_signal.py [--seed 7] [--wobble-shape 30] [--vars '{"fdr_alpha": 0.05}']
+Usage: python -m benchmarks.bench_signal [--seed 7] [--wobble-shape 30] [--vars '{"fdr_alpha": 0.05}']
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -25,10 +24,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from flows.settings import VocSettings  # noqa: E402
-from flows.warehouse.dbt import invoke_dbt  # noqa: E402
+from flows.settings import VocSettings
+from flows.warehouse.dbt import invoke_dbt
 
 REPORT_WEEK = date(2026, 11, 16)
 CATEGORIES = 100

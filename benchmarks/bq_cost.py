@@ -5,7 +5,7 @@ the event_create_time bounds it puts on the source, and prints per model which s
 columns its query reads and the bytes BigQuery on-demand would bill, at the seed team's scale
 (about 5,000 tickets a week, two years of history) and at 100x that. Bytes per column are measured on
 the demo data with BigQuery's sizes (STRING = 2 + UTF-8 bytes, TIMESTAMP = 8).
-Usage: python benchmarks/bq_cost.py [--week 2026-11-16] [--weekly-tickets 5000] [--history-weeks 104]
+Usage: python -m benchmarks.bq_cost [--week 2026-11-16] [--weekly-tickets 5000] [--history-weeks 104]
 """
 
 from __future__ import annotations
@@ -14,20 +14,17 @@ import argparse
 import json
 import os
 import re
-import sys
 import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from flows.demo.generator import write_demo_data  # noqa: E402
-from flows.settings import VocSettings  # noqa: E402
-from flows.warehouse.dbt import invoke_dbt  # noqa: E402
-from flows.warehouse.source import SOURCE_COLUMNS  # noqa: E402
-from tests.bigquery.cost import (  # noqa: E402
+from flows.demo.generator import write_demo_data
+from flows.settings import VocSettings
+from flows.warehouse.dbt import invoke_dbt
+from flows.warehouse.source import SOURCE_COLUMNS
+from tests.bigquery.cost import (
     MIN_BYTES_PER_TABLE,
     SOURCE,
     SourceScan,

@@ -84,10 +84,11 @@ def replay(settings: VocSettings, end_week: date, weeks: int, dbt_vars: dict[str
         ],
     )
     relation = mart_relations(settings.dbt_project_dir)["voc_weekly_comparison"]
-    rows = open_warehouse(settings).fetch(
+    warehouse = open_warehouse(settings)
+    rows = warehouse.fetch(
         f"""select report_week_start, severity, is_significant, count(*) as categories
         from {relation}
-        where report_week_start <= @week
+        where report_week_start <= {warehouse.week_parameter}
         group by report_week_start, severity, is_significant""",
         end_week,
     )

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -18,13 +18,15 @@ from typer._click.exceptions import UsageError
 from typer.core import TyperGroup
 
 from flows import errors
-from flows.backtest import BacktestWeek
 from flows.dry_run import check_out_folder
 from flows.errors import VocError
 from flows.formatting import evidence_line, neg_ratio_text, ticket_change_text
 from flows.report import WeeklyReport, check_coverage
 from flows.settings import VocSettings
 from flows.weeks import resolve_report_week, week_range_text
+
+if TYPE_CHECKING:  # the backtest pulls in DuckDB and dbt: only the commands that need them import it
+    from flows.backtest import BacktestWeek
 
 
 class OneLineErrors(TyperGroup):
@@ -239,7 +241,10 @@ def backtest_table(weeks: list[BacktestWeek]) -> Table:
     add_help_option=False,
 )
 def dbt(ctx: typer.Context) -> None:
-    """Run any dbt command on the configured target, e.g. `voc-weekly dbt docs generate`."""
+    """Run any dbt command on the configured target, e.g. `voc-weekly dbt docs generate`.
+
+    dbt gets the settings and var report_week (the last complete KST week unless `--vars` sets it).
+    """
     from flows.warehouse.dbt import invoke_dbt
     from flows.warehouse.source import prepare_source
 
@@ -330,6 +335,12 @@ def main() -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     # ...and its telemetry heartbeat has nowhere to go on a closed network but the SQLite lock.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # ...and it need not register every installed collection's block types at each start: that
+    # imports prefect-gcp's Vertex AI and Cloud Run clients, about half the server's start-up CPU.
+    # A block saved by a client registers its own type; `prefect server start` registers them all.
+    # Both settings: the memoised path imports the collections even to find that nothing changed.
+    os.environ.setdefault("PREFECT_SERVER_REGISTER_BLOCKS_ON_START", "false")
+    os.environ.setdefault("PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION", "false")
     try:
         ensure_prefect_home()
     except VocError as exc:

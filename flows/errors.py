@@ -53,6 +53,12 @@ class OutDirError(VocError):
     """The dry-run folder holds files this tool did not write, or cannot be written."""
 
 
+def one_line(error: BaseException) -> str:
+    """The error's type and the first line of its message, for a log line or a CLI error."""
+    first = (str(error).strip().splitlines() or [""])[0]
+    return f"{type(error).__name__}: {first[:200]}"
+
+
 class HideUserErrorTracebacks(logging.Filter):
     """Keep Prefect's run logs to one line for errors a user can fix.
 

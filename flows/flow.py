@@ -61,7 +61,8 @@ def voc_weekly_report(
                     return finished(outcome, ALREADY_POSTED)
                 analyst = choose_analyst(settings, llm)  # `--llm laas` without a key fails before any work
 
-                report = load_report(open_warehouse(settings), build_marts(settings, week), week)
+                relations = build_marts(settings, week)
+                report = load_report(open_warehouse(settings), relations, week)
                 summary = report_summary(report)
                 publish_table(summary)
                 warn_about_unused_rows(report)

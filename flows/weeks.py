@@ -1,4 +1,14 @@
-"""Report weeks: Monday–Sunday in Asia/Seoul (KST, UTC+9 all year; no daylight saving since 1988)."""
+"""Report weeks: Monday–Sunday in Asia/Seoul (KST, UTC+9 all year; no daylight saving since 1988).
+
+Weeks a Slack mention may name (`week_from_text`; spaces and a trailing `.?!` don't matter, and
+anything else is a `WeekTextError`):
+
+- nothing: the last complete KST week (the flow's default);
+- `2026-11-16` (any day of the week; also `2026-1-5`), or `11/16`: that date this year, or last year
+  if it has not come yet;
+- `지난주` / `저번주` = `1주 전`: the last complete week; `N주 전`: N-1 weeks before that one;
+- `이번주` = `0주 전`: the current week, which has not ended (the bot refuses it).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +18,16 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from flows.errors import WeekError
 
 KST = timezone(timedelta(hours=9), "KST")
+
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_MONTH_DAY = re.compile(r"(\d{1,2})/(\d{1,2})")
+_WEEKS_AGO = re.compile(r"(\d{1,3})\s*주\s*전")
+_LAST_WEEK = re.compile(r"(지난|저번)\s*주")
+_THIS_WEEK = re.compile(r"이번\s*주")
+
+
+class WeekTextError(ValueError):
+    """The text names no week the grammar above understands."""
 
 
 def week_monday(day: date) -> date:
@@ -19,6 +39,11 @@ def last_complete_week(now: datetime | None = None) -> date:
     """Monday of the last Monday–Sunday KST week that has ended at `now` (default: the current time)."""
     today_kst = (now or datetime.now(UTC)).astimezone(KST).date()
     return week_monday(today_kst) - timedelta(days=7)
+
+
+def has_ended(week: date, now: datetime) -> bool:
+    """Whether the week of `week` (any day of it) has ended at `now`: it is the last complete one or older."""
+    return week_monday(week) <= last_complete_week(now)
 
 
 def week_end_utc(week_start: date) -> datetime:
@@ -60,12 +85,13 @@ def resolve_report_week(
 
     A week that has not ended yet is refused: its counts would still be growing.
     """
-    latest = last_complete_week(now)
+    now = now or datetime.now(UTC)
     if requested is None:
-        return latest
+        return last_complete_week(now)
     day = parse_week(requested, name) if isinstance(requested, str) else requested
     monday = week_monday(day)
-    if monday > latest:
+    if not has_ended(monday, now):
+        latest = last_complete_week(now)
         raise WeekError(
             f"{name} {day.isoformat()}: the week {week_range_text(monday)} has not ended yet "
             f"(the latest complete KST week starts {latest.isoformat()})",
@@ -73,3 +99,37 @@ def resolve_report_week(
             f"가장 최근에 끝난 주는 {latest.isoformat()}에 시작합니다.",
         )
     return monday
+
+
+def week_from_text(text: str, now: datetime) -> date | None:
+    """The KST Monday of the week `text` names (grammar above), or None when it names none."""
+    words = " ".join(text.split()).rstrip(".?!").strip()
+    if not words:
+        return None
+    today = now.astimezone(KST).date()
+    try:
+        if match := _ISO_DATE.fullmatch(words):
+            return week_monday(date(*(int(part) for part in match.groups())))
+        if match := _MONTH_DAY.fullmatch(words):
+            return week_monday(_recent_date(int(match[1]), int(match[2]), today))
+        if _LAST_WEEK.fullmatch(words):
+            return last_complete_week(now)
+        if _THIS_WEEK.fullmatch(words):
+            return week_monday(today)
+        if match := _WEEKS_AGO.fullmatch(words):
+            return last_complete_week(now) - timedelta(weeks=int(match[1]) - 1)
+    except (ValueError, OverflowError) as exc:  # 2026-02-30, 13/1
+        raise WeekTextError(f"no such date: {words}") from exc
+    raise WeekTextError(f"not a week: {words}")
+
+
+def _recent_date(month: int, day: int, today: date) -> date:
+    """`month/day` this year, or last year if it has not come yet (or only exists then: 2/29)."""
+    for year in (today.year, today.year - 1):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            continue
+        if candidate <= today:
+            return candidate
+    raise ValueError(f"no date {month}/{day} in the past year")

@@ -22,7 +22,7 @@ from uuid import UUID
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
-from prefect.settings import PREFECT_LOCAL_STORAGE_PATH, temporary_settings
+from prefect.settings import PREFECT_API_URL, PREFECT_LOCAL_STORAGE_PATH, temporary_settings
 from prefect.states import State
 from typer.testing import CliRunner
 
@@ -226,6 +226,20 @@ def test_prefect_home_that_does_not_exist_yet_is_created_and_a_locked_run_exits_
     assert error.startswith(f"error: another run is using {tmp_path / 'warehouse.duckdb'}: wait for it")
     assert "Traceback" not in done.stderr
     assert (home / "prefect.db").exists()
+
+
+def test_a_run_with_prefect_api_url_reports_to_that_server_and_starts_none(
+    prefect_server: None, tmp_path: Path
+) -> None:
+    """The CLI's Prefect defaults only shape a temporary server: with PREFECT_API_URL set, none starts
+    and the flow run is recorded on the server the user named."""
+    api_url = str(PREFECT_API_URL.value())
+    done = voc_weekly_run(tmp_path, PREFECT_API_URL=api_url)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "temporary server" not in done.stdout + done.stderr
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs()
+    assert any(str(run.parameters.get("week_start")) == "2026-11-16" for run in runs)
 
 
 def test_a_temporary_prefect_server_that_does_not_start_in_time_is_one_line(tmp_path: Path) -> None:

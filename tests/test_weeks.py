@@ -1,4 +1,5 @@
-"""KST report weeks: which week is the last complete one, and which weeks may be reported."""
+"""KST report weeks: which week is the last complete one, which weeks may be reported, and the weeks
+a Slack mention's text names."""
 
 from __future__ import annotations
 
@@ -7,7 +8,17 @@ from datetime import UTC, date, datetime
 import pytest
 
 from flows.errors import WeekError
-from flows.weeks import kst_text, last_complete_week, resolve_report_week, week_end_utc
+from flows.weeks import (
+    WeekTextError,
+    has_ended,
+    kst_text,
+    last_complete_week,
+    resolve_report_week,
+    week_end_utc,
+    week_from_text,
+)
+
+NOW = datetime(2026, 11, 25, 5, 0, tzinfo=UTC)  # Wednesday 14:00 KST: the last complete week is 11-16
 
 
 @pytest.mark.parametrize(
@@ -39,3 +50,78 @@ def test_a_week_that_has_not_ended_is_refused() -> None:
 def test_week_end_is_next_monday_midnight_kst() -> None:
     assert week_end_utc(date(2026, 11, 16)) == datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
     assert kst_text(datetime(2026, 11, 22, 14, 30)) == "2026-11-22 23:30"
+
+
+@pytest.mark.parametrize(
+    ("week", "now_utc", "ended"),
+    [
+        (
+            date(2026, 11, 16),
+            datetime(2026, 11, 22, 14, 59, 59, 999999, tzinfo=UTC),
+            False,
+        ),  # Sun 23:59:59 KST
+        (date(2026, 11, 16), datetime(2026, 11, 22, 15, 0, tzinfo=UTC), True),  # Monday 00:00 KST
+        (date(2026, 11, 22), datetime(2026, 11, 22, 15, 0, tzinfo=UTC), True),  # any day names its week
+        (date(2026, 11, 23), datetime(2026, 11, 22, 15, 0, tzinfo=UTC), False),  # the week just begun
+        (date(2026, 11, 9), datetime(2026, 11, 22, 14, 59, tzinfo=UTC), True),
+        (date(2998, 12, 31), NOW, False),
+    ],
+)
+def test_a_week_has_ended_from_the_next_monday_midnight_kst(
+    week: date, now_utc: datetime, ended: bool
+) -> None:
+    assert has_ended(week, now_utc) is ended
+
+
+@pytest.mark.parametrize(
+    ("text", "now", "week"),
+    [
+        ("", NOW, None),
+        ("   ", NOW, None),
+        ("2026-11-16", NOW, date(2026, 11, 16)),
+        ("2026-11-22", NOW, date(2026, 11, 16)),  # any day names its Monday–Sunday week
+        ("2026-1-5", NOW, date(2026, 1, 5)),
+        ("2999-01-01", NOW, date(2998, 12, 31)),  # parsed; the bot says it has not ended
+        ("11/16", NOW, date(2026, 11, 16)),
+        ("11/25", NOW, date(2026, 11, 23)),  # today (KST) is this year's
+        ("11/26", NOW, date(2025, 11, 24)),  # tomorrow has not come: last year's
+        ("12/25", NOW, date(2025, 12, 22)),
+        ("2/29", datetime(2029, 3, 1, tzinfo=UTC), date(2028, 2, 28)),  # only last year has it
+        ("지난주", NOW, date(2026, 11, 16)),
+        ("지난 주?", NOW, date(2026, 11, 16)),
+        ("저번주", NOW, date(2026, 11, 16)),
+        ("1주 전", NOW, date(2026, 11, 16)),  # = 지난주
+        ("2주 전", NOW, date(2026, 11, 9)),  # the week before the last complete one
+        ("2주전", NOW, date(2026, 11, 9)),
+        ("  4 주 전 ", NOW, date(2026, 10, 26)),
+        ("이번주", NOW, date(2026, 11, 23)),  # the current week (refused by the bot)
+        ("0주 전", NOW, date(2026, 11, 23)),
+        # Sunday 23:59 KST the current week has not ended; a minute later it is 지난주.
+        ("지난주", datetime(2026, 11, 29, 14, 59, tzinfo=UTC), date(2026, 11, 16)),
+        ("지난주", datetime(2026, 11, 29, 15, 0, tzinfo=UTC), date(2026, 11, 23)),
+        ("11/29", datetime(2026, 11, 29, 15, 0, tzinfo=UTC), date(2026, 11, 23)),  # 11-30 KST: 11-29 is past
+    ],
+)
+def test_week_from_text(text: str, now: datetime, week: date | None) -> None:
+    assert week_from_text(text, now) == week
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "리포트 좀 보여줘",
+        "지난주 리포트",
+        "2026-11-16 2026-11-23",
+        "2026-02-30",
+        "13/1",
+        "2/29",  # neither 2026 nor 2025 has one
+        "2026/11/16",
+        "지난달",
+        "1000주 전",
+        "-1주 전",
+    ],
+)
+def test_week_from_text_refuses_text_that_names_no_week(text: str) -> None:
+    with pytest.raises(WeekTextError):
+        week_from_text(text, NOW)
+    assert issubclass(WeekTextError, ValueError)

@@ -3,15 +3,17 @@
     compiled SQL carries it and BigQuery can prune partitions. -#}
 
 {% macro voc_report_week() -%}
-    {#- The reported week (비교주) as a date: var('report_week') moved to its Monday, or else the last
-        complete KST week at run start. -#}
+    {#- The reported week (비교주) as a date: var('report_week') moved to its Monday. The week is the
+        caller's to choose (voc-weekly passes the last complete KST week unless told otherwise): the
+        SQL never guesses it from the clock. -#}
     {%- set requested = var('report_week', '') | string | trim -%}
-    {%- if requested and requested | lower != 'none' -%}
-        {%- set day = modules.datetime.date.fromisoformat(requested[:10]) -%}
-    {%- else -%}
-        {%- set day = (run_started_at + modules.datetime.timedelta(hours=9)).date()
-            - modules.datetime.timedelta(days=7) -%}
+    {%- if not requested or requested | lower == 'none' -%}
+        {{- exceptions.raise_compiler_error(
+            "var report_week is not set: pass --vars '{report_week: YYYY-MM-DD}' (any day of the "
+            ~ "week to report) or run dbt through `voc-weekly dbt`, which passes the last complete week"
+        ) -}}
     {%- endif -%}
+    {%- set day = modules.datetime.date.fromisoformat(requested[:10]) -%}
     {{- return(day - modules.datetime.timedelta(days=day.weekday())) -}}
 {%- endmacro %}
 

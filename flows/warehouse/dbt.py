@@ -25,7 +25,12 @@ REPORT_MODELS = (
 
 @contextmanager
 def dbt_environment(settings: VocSettings) -> Iterator[None]:
-    """Expose the settings to profiles.yml and sources.yml (env_var) for the duration of a dbt call."""
+    """Expose the settings to profiles.yml and sources.yml (env_var) for the duration of a dbt call.
+
+    The project carries no defaults of its own: every value it reads is set here.
+    """
+    # A project may carry a `domain.com:` prefix with dots, so the table splits from the right.
+    source_database, source_schema, source_identifier = settings.bq_source_table.rsplit(".", 2)
     values = {
         "VOC_DBT_TARGET": settings.dbt_target,
         "VOC_SOURCE_PATH": str(settings.effective_source_path),
@@ -33,7 +38,9 @@ def dbt_environment(settings: VocSettings) -> Iterator[None]:
         "VOC_BQ_PROJECT": settings.bq_project,
         "VOC_BQ_DATASET": settings.bq_dataset,
         "VOC_BQ_LOCATION": settings.bq_location,
-        "VOC_BQ_SOURCE_TABLE": settings.bq_source_table,
+        "VOC_BQ_SOURCE_DATABASE": source_database,
+        "VOC_BQ_SOURCE_SCHEMA": source_schema,
+        "VOC_BQ_SOURCE_IDENTIFIER": source_identifier,
         **dbt_profile_env(settings),
     }
     saved = {name: os.environ.get(name) for name in values}
@@ -61,18 +68,45 @@ def invoke_dbt(settings: VocSettings, args: list[str]) -> None:
     project_dir = settings.dbt_project_dir
     with dbt_environment(settings):
         if FlowRunContext.get() or TaskRunContext.get():
-            _invoke_prefect_dbt(settings, project_dir, args)
+            _invoke_prefect_dbt(settings, project_dir, with_report_week(args))
             return
         from dbt.cli.main import dbtRunner
 
         dirs = ["--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
         # `dbt --help` / `dbt --version` take no directories (dbt would call them unknown options).
         top_level = all(arg.startswith("-") for arg in args)
-        result = dbtRunner().invoke(args if top_level else [*args, *dirs])
+        result = dbtRunner().invoke(args if top_level else [*with_report_week(args), *dirs])
     if not result.success:
         results = getattr(result.result, "results", None) or []
         outcomes = [(r.node.unique_id, str(r.status), r.message or "") for r in results]
         raise dbt_failure(settings, args, result.exception, outcomes)
+
+
+def with_report_week(args: list[str]) -> list[str]:
+    """dbt arguments that set var report_week: the caller's, or else the last complete KST week.
+
+    The SQL takes the week only from this var. Other `--vars` are kept, merged into one option;
+    `--vars` that are not a YAML mapping go to dbt untouched, for dbt to report.
+    """
+    from dbt.clients.yaml_helper import load_yaml_text  # how dbt itself reads --vars
+    from dbt_common.exceptions import DbtValidationError
+
+    from flows.weeks import last_complete_week
+
+    week = {"report_week": last_complete_week().isoformat()}
+    for position, arg in enumerate(args):
+        name, equals, inline = arg.partition("=")
+        if name != "--vars":
+            continue
+        try:
+            given = load_yaml_text(inline if equals else next(iter(args[position + 1 :]), ""))
+        except DbtValidationError:
+            return args
+        if not isinstance(given, dict) or "report_week" in given:
+            return args
+        end = position + (1 if equals else 2)
+        return [*args[:position], "--vars", json.dumps({**given, **week}, default=str), *args[end:]]
+    return [*args, "--vars", json.dumps(week)]
 
 
 def _invoke_prefect_dbt(settings: VocSettings, project_dir: Path, args: list[str]) -> None:

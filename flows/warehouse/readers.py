@@ -16,13 +16,20 @@ from flows.warehouse.dbt import LOCK_ERROR, warehouse_locked
 
 
 class Warehouse(Protocol):
-    """Runs a read-only query with the report week bound to the parameter `@week`."""
+    """Runs a read-only query with the report week bound as a query parameter, never spliced in.
+
+    Queries name it by `week_parameter`, in the warehouse's own syntax.
+    """
+
+    week_parameter: str
 
     def fetch(self, sql: str, week: date) -> list[dict[str, Any]]: ...
 
 
 class DuckDBWarehouse:
     """The embedded warehouse file dbt built."""
+
+    week_parameter = "$week"
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -37,13 +44,15 @@ class DuckDBWarehouse:
                 raise warehouse_locked(self.path) from None
             raise
         with con:
-            cursor = con.execute(sql.replace("@week", "$week"), {"week": week})
+            cursor = con.execute(sql, {"week": week})
             columns = [description[0] for description in cursor.description or ()]
             return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 class BigQueryWarehouse:
-    """The production warehouse; the week is a query parameter, never spliced into SQL."""
+    """The production warehouse."""
+
+    week_parameter = "@week"
 
     def __init__(self, client: Any) -> None:
         self.client = client
@@ -54,7 +63,8 @@ class BigQueryWarehouse:
         config = bigquery.QueryJobConfig(
             query_parameters=[bigquery.ScalarQueryParameter("week", "DATE", week)]
         )
-        return [dict(row.items()) for row in self.client.query(sql, job_config=config).result()]
+        rows = self.client.query(sql, job_config=config).result()
+        return [dict(row.items()) for row in rows]
 
 
 def open_warehouse(settings: VocSettings) -> Warehouse:
@@ -67,8 +77,9 @@ def open_warehouse(settings: VocSettings) -> Warehouse:
 
 def read_report(warehouse: Warehouse, relations: dict[str, str], week: date) -> WeeklyReport:
     """Read one reported week from the marts: coverage, all categories, samples and keywords."""
+    week_param = warehouse.week_parameter  # bound to `week`, never spliced in
     status_rows = warehouse.fetch(
-        f"select * from {relations['voc_weekly_report_status']} where report_week_start = @week",
+        f"select * from {relations['voc_weekly_report_status']} where report_week_start = {week_param}",
         week,
     )
     if not status_rows:
@@ -78,19 +89,19 @@ def read_report(warehouse: Warehouse, relations: dict[str, str], week: date) -> 
         )
     categories = warehouse.fetch(
         f"""select * from {relations["voc_weekly_comparison"]}
-        where report_week_start = @week
+        where report_week_start = {week_param}
         order by severity_rank, abs(ticket_change) desc, category_label, category1, category2, category3""",
         week,
     )
     samples = warehouse.fetch(
         f"""select * from {relations["voc_weekly_samples"]}
-        where report_week_start = @week
+        where report_week_start = {week_param}
         order by category_label, category1, category2, category3, week_role, sample_rank""",
         week,
     )
     keywords = warehouse.fetch(
         f"""select * from {relations["voc_weekly_keyword_changes"]}
-        where report_week_start = @week
+        where report_week_start = {week_param}
         order by category_label, category1, category2, category3, growth_rank""",
         week,
     )

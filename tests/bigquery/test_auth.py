@@ -42,7 +42,8 @@ def through(recorder: Recorder, monkeypatch: pytest.MonkeyPatch) -> Recorder:
 
 def fetch_week(settings: VocSettings) -> object:
     """The reader's round trip with a query parameter, as read_report does it."""
-    return open_warehouse(settings).fetch("select @week as week", WEEK)[0]["week"]
+    warehouse = open_warehouse(settings)
+    return warehouse.fetch(f"select {warehouse.week_parameter} as week", WEEK)[0]["week"]
 
 
 def test_service_account_key_is_exchanged_for_a_token_the_reader_sends(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,8 @@ import sqlglot
 
 from flows.errors import SourceError, WeekError
 from flows.report import WeeklyReport, check_coverage
-from flows.settings import VocSettings
-from flows.warehouse.dbt import build_week, invoke_dbt
+from flows.settings import PACKAGE_ROOT, VocSettings
+from flows.warehouse.dbt import build_week, dbt_environment, invoke_dbt, with_report_week
 from flows.warehouse.readers import open_warehouse, read_report
 from flows.warehouse.source import check_source_file, prepare_source
 from tests.factories import make_settings
@@ -169,7 +170,7 @@ def test_docs_generate_describes_every_model_and_column(built: dict[str, Any]) -
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
     catalog = json.loads((target / "catalog.json").read_text(encoding="utf-8"))
     models = {k: v for k, v in manifest["nodes"].items() if v["resource_type"] == "model"}
-    assert len(models) == 9
+    assert len(models) == 10
     for unique_id, node in models.items():
         assert "one row per" in node["description"].lower(), unique_id  # the grain is stated
         documented = {name for name, col in node["columns"].items() if col["description"]}
@@ -282,3 +283,103 @@ def test_week_before_the_data_is_a_clear_error_not_an_empty_report(built: dict[s
     report = read_report(built["warehouse"], build_week(built["settings"], week), week)
     with pytest.raises(WeekError, match=r"^no tickets in the weeks 2024-12-30 ~ 2025-01-05 and 2025-01-06"):
         check_coverage(report)
+
+
+MISSING_WEEK = (
+    "var report_week is not set: pass --vars '{report_week: YYYY-MM-DD}' (any day of the week to "
+    "report) or run dbt through `voc-weekly dbt`, which passes the last complete week"
+)
+
+
+def test_voc_weekly_dbt_reports_the_last_complete_week_unless_told_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`voc-weekly dbt` passes var report_week (the SQL never reads the clock); other vars are merged."""
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from flows.weeks import last_complete_week
+
+    monkeypatch.setenv("VOC_HOME", str(tmp_path / ".voc"))
+    built = CliRunner().invoke(app, ["dbt", "build", "--select", "+voc_weekly_report_status"])
+    assert built.exit_code == 0, built.output
+    rerun = CliRunner().invoke(
+        app, ["dbt", "run", "--select", "voc_weekly_report_status", "--vars", "{critical_increase_pct: 50}"]
+    )
+    assert rerun.exit_code == 0, rerun.output
+
+    # Not read_only: dbt-duckdb keeps its connection to the file open in this process.
+    with duckdb.connect(str(tmp_path / ".voc" / "warehouse.duckdb")) as con:
+        rows = con.execute("select report_week_start, critical_increase_pct from voc_weekly_report_status")
+        assert rows.fetchall() == [(last_complete_week(), 50)]
+
+
+def test_an_empty_report_week_stops_dbt_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    monkeypatch.setenv("VOC_HOME", str(tmp_path / ".voc"))
+    result = CliRunner().invoke(app, ["dbt", "parse", "--vars", '{"report_week": ""}'])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1] == f"error: dbt parse failed: {MISSING_WEEK}"
+
+
+def bare_dbt(tmp_path: Path, args: list[str]) -> str:
+    """`dbt <args>` run by hand inside a copy of the project, as a user would: its error, if any."""
+    from dbt.cli.main import dbtRunner
+
+    project = tmp_path / "dbt_project"
+    shutil.copytree(PACKAGE_ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))
+    result = dbtRunner().invoke([*args, "--project-dir", str(project), "--profiles-dir", str(project)])
+    return "" if result.success else str(result.exception)
+
+
+def test_bare_dbt_without_the_week_names_the_var_and_both_ways_to_give_it(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, tmp_path / "export.parquet")
+    with dbt_environment(settings):
+        error = bare_dbt(tmp_path, ["parse"])
+    assert MISSING_WEEK in error
+
+
+@pytest.mark.parametrize(
+    ("env", "missing"),
+    [
+        ({}, "VOC_DBT_TARGET"),
+        ({"VOC_DBT_TARGET": "dev"}, "VOC_DUCKDB_PATH"),
+        (
+            {"VOC_DBT_TARGET": "prod", "VOC_BQ_AUTH_METHOD": "oauth", "VOC_BQ_PROJECT": "dummy-project",
+             "VOC_BQ_DATASET": "voc_weekly", "VOC_BQ_LOCATION": "US"},
+            "VOC_BQ_SOURCE_DATABASE",
+        ),
+    ],
+)  # fmt: skip
+def test_bare_dbt_without_the_settings_says_which_one_is_required(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], missing: str
+) -> None:
+    """The project has no defaults of its own: without voc-weekly's environment dbt names what is
+    missing instead of reading a table nobody chose."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    error = bare_dbt(tmp_path, ["parse", "--vars", json.dumps({"report_week": str(REPORT_WEEK)})])
+    assert f"Env var required but not provided: '{missing}'" in error
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["build"], ["build", "--vars", '{"report_week": "<week>"}']),
+        (["build", "--vars", "{report_week: 2026-11-18}"], ["build", "--vars", "{report_week: 2026-11-18}"]),
+        (
+            ["build", "--vars", "{critical_increase_pct: 50}", "-s", "x"],
+            ["build", "--vars", '{"critical_increase_pct": 50, "report_week": "<week>"}', "-s", "x"],
+        ),
+        (["run", "--vars={fdr_alpha: 1}"], ["run", "--vars", '{"fdr_alpha": 1, "report_week": "<week>"}']),
+        (["build", "--vars", "{not yaml"], ["build", "--vars", "{not yaml"]),  # dbt's to report
+    ],
+)
+def test_dbt_vars_get_the_week_unless_the_caller_gave_one(args: list[str], expected: list[str]) -> None:
+    from flows.weeks import last_complete_week
+
+    week = last_complete_week().isoformat()
+    assert with_report_week(args) == [arg.replace("<week>", week) for arg in expected]

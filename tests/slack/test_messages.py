@@ -192,24 +192,6 @@ def test_long_analysis_is_split_across_blocks_and_messages_without_loss() -> Non
     assert [m.key for m in messages] == [f"{messages[0].key[:-2]}-{n}" for n in range(1, len(messages) + 1)]
 
 
-@pytest.mark.parametrize(
-    ("markdown", "expected"),
-    [
-        ("**굵게**입니다", "*굵게*\u200b입니다"),  # Slack needs a boundary before a Korean particle
-        ("## 원인 가설", "*원인 가설*"),
-        ("- 첫째\n* 둘째", "• 첫째\n• 둘째"),
-        ("[대시보드](https://bi.example.com/a__b__c)", "<https://bi.example.com/a__b__c|대시보드>"),
-        ("[악성](javascript:alert(1))", "악성 (javascript:alert(1))"),
-        ("`__init__` 와 ```\n**raw**\n```", "`__init__` 와 ```\n**raw**\n```"),
-        ("<!channel> & <@U1>", "&lt;!channel&gt; &amp; &lt;@U1&gt;"),
-    ],
-)
-def test_llm_markdown_becomes_safe_slack_mrkdwn(markdown: str, expected: str) -> None:
-    from flows.slack.mrkdwn import markdown_to_mrkdwn
-
-    assert markdown_to_mrkdwn(markdown) == expected
-
-
 def test_failure_notice_is_valid_escaped_and_keyed_by_its_reason() -> None:
     from flows.slack.messages import failure_notice
 

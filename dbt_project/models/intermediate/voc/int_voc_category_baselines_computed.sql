@@ -3,84 +3,15 @@
 -- expected band, and the p-values of a volume increase, a volume decrease and a negative-share rise.
 -- Reads only the weeks this run rebuilt (see voc_scan_start_week), so it never depends on earlier runs.
 {%- set baseline_weeks = [var('baseline_weeks') | int, 1] | max %}
-{%- set history_weeks = voc_history_weeks() %}
 {#- The pooled dispersion counts as this many weeks of a category's own history when the two are
     blended: eight weeks of one category say about as much as the pooled figure. #}
 {%- set dispersion_prior_weeks = 8 %}
 {#- Two-sided 95% normal quantile, for the expected band. #}
 {%- set band_z = 1.959963984540054 %}
 
-with weekly_counts as (
+with category_weeks as (
 
-    select * from {{ ref('int_voc_category_weeks_aggregated') }}
-
-),
-
-history_weeks as (
-
-    {% for week in history_weeks -%}
-        select
-            {{ voc_date_literal(week) }} as week_start,
-            {{ loop.index0 }} as week_number
-        {% if not loop.last %}union all
-        {% endif -%}
-    {%- endfor %}
-
-),
-
-counts_in_window as (
-
-    select
-        weekly_counts.category1,
-        weekly_counts.category2,
-        weekly_counts.category3,
-        weekly_counts.ticket_count,
-        weekly_counts.negative_ticket_count,
-        history_weeks.week_number
-    from weekly_counts
-    inner join history_weeks
-        on weekly_counts.week_start = history_weeks.week_start
-
-),
-
--- Weeks before the first week with any data are missing history, not weeks with zero tickets.
-data_start as (
-
-    select min(week_number) as first_data_week_number
-    from counts_in_window
-
-),
-
-categories as (
-
-    select
-        category1,
-        category2,
-        category3
-    from counts_in_window
-    group by category1, category2, category3
-
-),
-
--- Every category in every week of the window: a week without tickets is a 0.
-category_weeks as (
-
-    select
-        categories.category1,
-        categories.category2,
-        categories.category3,
-        history_weeks.week_start,
-        history_weeks.week_number,
-        coalesce(counts_in_window.ticket_count, 0) as ticket_count,
-        coalesce(counts_in_window.negative_ticket_count, 0) as negative_ticket_count
-    from categories
-    cross join history_weeks
-    left join counts_in_window
-        on
-            categories.category1 = counts_in_window.category1
-            and categories.category2 = counts_in_window.category2
-            and categories.category3 = counts_in_window.category3
-            and history_weeks.week_number = counts_in_window.week_number
+    select * from {{ ref('int_voc_category_weeks_filled') }}
 
 ),
 
@@ -93,10 +24,8 @@ reported_weeks as (
 
 history as (
 
-    select category_weeks.*
-    from category_weeks
-    cross join data_start
-    where category_weeks.week_number >= data_start.first_data_week_number
+    select * from category_weeks
+    where week_number >= first_data_week_number
 
 ),
 

@@ -5,11 +5,10 @@
 {{ config(**voc_replace_weeks('report_week_start', voc_first_report_week(), voc_report_week())) }}
 
 {%- set baseline_weeks = [var('baseline_weeks') | int, 1] | max %}
-{%- set history_weeks = voc_history_weeks() %}
 
-with weekly_counts as (
+with category_weeks as (
 
-    select * from {{ ref('int_voc_category_weeks_aggregated') }}
+    select * from {{ ref('int_voc_category_weeks_filled') }}
 
 ),
 
@@ -19,78 +18,25 @@ baselines as (
 
 ),
 
-history_weeks as (
-
-    {% for week in history_weeks -%}
-        select
-            {{ voc_date_literal(week) }} as week_start,
-            {{ loop.index0 }} as week_number
-        {% if not loop.last %}union all
-        {% endif -%}
-    {%- endfor %}
-
-),
-
-counts_in_window as (
-
-    select
-        weekly_counts.*,
-        history_weeks.week_number
-    from weekly_counts
-    inner join history_weeks
-        on weekly_counts.week_start = history_weeks.week_start
-
-),
-
--- Weeks before the first week with data have no severity: they are missing, not quiet.
-data_start as (
-
-    select min(week_number) as first_data_week_number
-    from counts_in_window
-
-),
-
-categories as (
-
-    select
-        category1,
-        category2,
-        category3,
-        max(category_label) as category_label
-    from counts_in_window
-    group by category1, category2, category3
-
-),
-
 -- Every category in every week of the window (a missing week counts as 0), each week against the
 -- week before it. The reported weeks are the last comparison_weeks; the weeks before them are
 -- classified too, in this same run, for the streaks.
 compared as (
 
     select
-        categories.category_label,
-        categories.category1,
-        categories.category2,
-        categories.category3,
-        history_weeks.week_start as report_week_start,
-        history_weeks.week_number,
-        coalesce(lag(counts_in_window.ticket_count) over category_history, 0) as prev_tickets,
-        coalesce(counts_in_window.ticket_count, 0) as last_tickets,
-        coalesce(lag(counts_in_window.negative_ticket_count) over category_history, 0)
-            as prev_negative_tickets,
-        coalesce(counts_in_window.negative_ticket_count, 0) as last_negative_tickets
-    from categories
-    cross join history_weeks
-    left join counts_in_window
-        on
-            categories.category1 = counts_in_window.category1
-            and categories.category2 = counts_in_window.category2
-            and categories.category3 = counts_in_window.category3
-            and history_weeks.week_number = counts_in_window.week_number
-    window category_history as (
-        partition by categories.category1, categories.category2, categories.category3
-        order by history_weeks.week_number
-    )
+        category_label,
+        category1,
+        category2,
+        category3,
+        week_start as report_week_start,
+        week_number,
+        first_data_week_number,
+        coalesce(lag(ticket_count) over category_history, 0) as prev_tickets,
+        ticket_count as last_tickets,
+        coalesce(lag(negative_ticket_count) over category_history, 0) as prev_negative_tickets,
+        negative_ticket_count as last_negative_tickets
+    from category_weeks
+    window category_history as (partition by category1, category2, category3 order by week_number)
 
 ),
 
@@ -176,15 +122,14 @@ measured as (
 comparable as (
 
     select
-        measured.*,
+        *,
         case
             when
-                measured.week_number >= {{ baseline_weeks }}
-                or measured.week_number > data_start.first_data_week_number
-                then measured.severity
+                week_number >= {{ baseline_weeks }}
+                or week_number > first_data_week_number
+                then severity
         end as week_severity
     from measured
-    cross join data_start
 
 ),
 

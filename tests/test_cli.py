@@ -1,0 +1,42 @@
+"""The `voc-weekly` command line on its happy paths (the refusals are in test_hostile_inputs.py)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from typer.testing import CliRunner
+
+from flows.cli import app
+from flows.demo.generator import DEMO_WEEKS
+
+WEEK = "2026-11-16"
+
+
+def test_help_lists_every_command() -> None:
+    result = CliRunner().invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("run", "compare", "backtest", "dbt", "bot", "demo-data"):
+        assert re.search(rf"^\W*{command}\b", result.stdout, re.MULTILINE), command
+
+
+def test_demo_data_writes_the_export_and_says_what_it_wrote(tmp_path: Path) -> None:
+    out = tmp_path / "demo.parquet"
+    result = CliRunner().invoke(app, ["demo-data", "--out", str(out), "--end-week", "2026-11-18"])
+    assert result.exit_code == 0, result.output
+    rows = pq.read_metadata(out).num_rows
+    said = " ".join(result.stdout.split())
+    assert f"Wrote {rows:,} tickets ({DEMO_WEEKS} weeks through 2026-11-16 ~ 2026-11-22)" in said
+
+
+def test_compare_prints_every_category_of_the_demo_week_with_its_severity(tmp_path: Path) -> None:
+    env = {"VOC_HOME": str(tmp_path / ".voc"), "COLUMNS": "250"}
+    result = CliRunner().invoke(app, ["compare", "--week", WEEK], env=env)
+    assert result.exit_code == 0, result.output
+    assert "기준주 2026-11-09 ~ 2026-11-15 vs. 비교주 2026-11-16 ~ 2026-11-22" in result.stdout
+    # The demo plants one example of every severity in the reported week.
+    for severity in ("CRITICAL", "MONITOR", "IMPROVED", "STABLE"):
+        assert re.search(rf"{severity} [1-9]\d*건", result.stdout), severity
+    assert "개인회원 / 계정 / 로그인 오류" in result.stdout
+    assert "not a report" not in result.stdout  # the demo week is complete
