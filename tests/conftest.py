@@ -71,6 +71,13 @@ for _setting in (
     os.environ.setdefault(f"PREFECT_SERVER_{_setting}_ENABLED", "false")
 
 
+# An xdist worker starts with COLUMNS=80 in its environment, which rich's module-level console in
+# flows.cli would keep for good: without it, the console measures the width a test sets (COLUMNS).
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
+
+
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """Under `-n` (pyproject addopts), each module runs on one worker so its module fixtures (dbt
     builds, flow runs) are made once, and tests/bigquery/ on one worker so it starts one emulator
