@@ -1,9 +1,13 @@
 """Shared fixtures: source files made in the test, settings pointing at a temporary warehouse, and
-one Prefect test server for the whole session."""
+one Prefect test server for the whole session (per xdist worker)."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -51,9 +55,65 @@ def _no_ambient_config(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+# The test server's telemetry insert only logs "database is locked" on a busy SQLite file, and its
+# background loops (schedules, late runs, workers' health, automations) keep a core ~20% busy while
+# no test here needs them: a worker picks up a run created now, and a run left Scheduled stays so.
+for _setting in (
+    "ANALYTICS",
+    "SERVICES_SCHEDULER",
+    "SERVICES_LATE_RUNS",
+    "SERVICES_FOREMAN",
+    "SERVICES_PAUSE_EXPIRATIONS",
+    "SERVICES_REPOSSESSOR",
+    "SERVICES_CANCELLATION_CLEANUP",
+    "SERVICES_TRIGGERS",
+):
+    os.environ.setdefault(f"PREFECT_SERVER_{_setting}_ENABLED", "false")
+
+
+# An xdist worker starts with COLUMNS=80 in its environment, which rich's module-level console in
+# flows.cli would keep for good: without it, the console measures the width a test sets (COLUMNS).
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under `-n` (pyproject addopts), each module runs on one worker so its module fixtures (dbt
+    builds, flow runs) are made once, and tests/bigquery/ on one worker so it starts one emulator
+    of each kind."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleOrBigQueryScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "tests/bigquery/" if module.startswith("tests/bigquery/") else module
+
+    return ModuleOrBigQueryScheduling(config, log)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_project_of_this_worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A copy of dbt_project/ per test process (VOC_DBT_PROJECT_DIR): two xdist workers never write
+    the same target/ (manifest, compiled SQL, partial parse), and the repository's is left alone."""
+    from flows.settings import PACKAGE_ROOT
+
+    project = tmp_path_factory.mktemp("dbt") / "dbt_project"
+    ignore = shutil.ignore_patterns("target", "logs", "*.duckdb")
+    shutil.copytree(PACKAGE_ROOT / "dbt_project", project, ignore=ignore)
+    saved = os.environ.get("VOC_DBT_PROJECT_DIR")
+    os.environ["VOC_DBT_PROJECT_DIR"] = str(project)
+    yield project
+    if saved is None:
+        os.environ.pop("VOC_DBT_PROJECT_DIR", None)
+    else:
+        os.environ["VOC_DBT_PROJECT_DIR"] = saved
+
+
 @pytest.fixture(scope="session")
 def prefect_server() -> Iterator[None]:
-    """One temporary Prefect server for every test that runs a flow (starting one costs ~15 s)."""
+    """One temporary Prefect server for every test that runs a flow (starting one costs ~15 s);
+    each xdist worker starts its own (a temporary database and a free port of its own)."""
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):

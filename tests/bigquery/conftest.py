@@ -1,4 +1,7 @@
-"""One emulator of each kind per session, loaded with a multi-week slice of the demo data."""
+"""One emulator of each kind for this package, loaded with a multi-week slice of the demo data.
+
+Package scope: each emulator starts with the first test that needs it and stops after the last test
+of tests/bigquery/ (bqemulator idles at ~15% of a core), not at the end of the session."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ NEXT_WEEK = date(2026, 11, 23)
 SLICE_WEEKS = 4  # two weeks before the report week's baseline, so the next week has one too
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def demo_slice(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Four weeks of demo tickets through NEXT_WEEK (~2,100 rows), as Parquet."""
     path = tmp_path_factory.mktemp("bq-source") / "zendesk_voc_classified.parquet"
@@ -32,13 +35,13 @@ def _loaded(name: str, demo_slice: Path, tmp: Path) -> Iterator[Emulator]:
         yield emulator
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def crucible(demo_slice: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     """crucible with the source table loaded: faithful SQL, no scripting or query parameters."""
     yield from _loaded("crucible", demo_slice, tmp_path_factory.mktemp("crucible"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def bqemulator(demo_slice: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     """bqemulator with the source table loaded: incremental scripts and query parameters."""
     yield from _loaded("bqemulator", demo_slice, tmp_path_factory.mktemp("bqemulator"))

@@ -24,7 +24,6 @@ from tests.sources import CANCEL, EVENT, LOGIN, POSTING, REFUND, edge_case_rows,
 
 REPORT_WEEK = date(2026, 11, 16)  # baseline 2026-11-09
 EARLIER_WEEK = date(2026, 11, 9)  # baseline 2026-11-02 has no tickets at all
-PROJECT_DIR = PACKAGE_ROOT / "dbt_project"
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +34,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     settings = make_settings(tmp, write_source(tmp / "export.parquet", edge_case_rows()))
     prepare_source(settings)
     invoke_dbt(settings, ["build", "--vars", json.dumps({"report_week": str(REPORT_WEEK)})])
-    staging_sql = {REPORT_WEEK: _compiled_staging_sql()}
+    staging_sql = {REPORT_WEEK: _compiled_staging_sql(settings.dbt_project_dir)}
     relations = build_week(settings, EARLIER_WEEK)
-    staging_sql[EARLIER_WEEK] = _compiled_staging_sql()
+    staging_sql[EARLIER_WEEK] = _compiled_staging_sql(settings.dbt_project_dir)
     warehouse = open_warehouse(settings)
     return {
         "settings": settings,
@@ -49,8 +48,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     }
 
 
-def _compiled_staging_sql() -> str:
-    path = PROJECT_DIR / "target/run/voc_weekly/models/staging/zendesk/stg_zendesk__voc_tickets.sql"
+def _compiled_staging_sql(project_dir: Path) -> str:
+    path = project_dir / "target/run/voc_weekly/models/staging/zendesk/stg_zendesk__voc_tickets.sql"
     return path.read_text(encoding="utf-8")
 
 
@@ -167,8 +166,9 @@ def test_thresholds_in_force_are_recorded_with_the_week(built: dict[str, Any]) -
 
 def test_docs_generate_describes_every_model_and_column(built: dict[str, Any]) -> None:
     invoke_dbt(built["settings"], ["docs", "generate"])
-    manifest = json.loads((PROJECT_DIR / "target/manifest.json").read_text(encoding="utf-8"))
-    catalog = json.loads((PROJECT_DIR / "target/catalog.json").read_text(encoding="utf-8"))
+    target = built["settings"].dbt_project_dir / "target"
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    catalog = json.loads((target / "catalog.json").read_text(encoding="utf-8"))
     models = {k: v for k, v in manifest["nodes"].items() if v["resource_type"] == "model"}
     assert len(models) == 10
     for unique_id, node in models.items():
@@ -236,8 +236,9 @@ def prod_settings(tmp_path: Path) -> VocSettings:
 
 
 def test_prod_bigquery_target_parses_without_reaching_bigquery(tmp_path: Path) -> None:
-    invoke_dbt(prod_settings(tmp_path), ["parse"])
-    manifest = json.loads((PROJECT_DIR / "target/manifest.json").read_text(encoding="utf-8"))
+    settings = prod_settings(tmp_path)
+    invoke_dbt(settings, ["parse"])
+    manifest = json.loads((settings.dbt_project_dir / "target/manifest.json").read_text(encoding="utf-8"))
     source = manifest["sources"]["source.voc_weekly.zendesk.zendesk_voc_classified"]
     assert source["relation_name"] == "`wanted-data`.`wanted_ml`.`zendesk_voc_classified`"
 
@@ -250,12 +251,12 @@ def test_bigquery_rendering_of_every_dispatch_macro_is_valid_bigquery_sql(
     monkeypatch.setenv("VOC_BQ_TOKEN", "dummy-token")
     capsys.readouterr()
     week = json.dumps({"report_week": "2026-11-18"})  # any day of the week of 2026-11-16
-    invoke_dbt(
-        prod_settings(tmp_path), ["--quiet", "run-operation", "voc_render_dispatch_macros", "--vars", week]
-    )
+    settings = prod_settings(tmp_path)
+    invoke_dbt(settings, ["--quiet", "run-operation", "voc_render_dispatch_macros", "--vars", week])
     rendered: dict[str, Any] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
 
-    macros = "\n".join(p.read_text(encoding="utf-8") for p in (PROJECT_DIR / "macros").rglob("*.sql"))
+    macro_files = (settings.dbt_project_dir / "macros").rglob("*.sql")
+    macros = "\n".join(path.read_text(encoding="utf-8") for path in macro_files)
     dispatched = set(re.findall(r"adapter\.dispatch\('(\w+)'", macros))
     assert dispatched == set(rendered), "voc_render_dispatch_macros must render every dispatch macro"
 
@@ -329,7 +330,7 @@ def bare_dbt(tmp_path: Path, args: list[str]) -> str:
     from dbt.cli.main import dbtRunner
 
     project = tmp_path / "dbt_project"
-    shutil.copytree(PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    shutil.copytree(PACKAGE_ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))
     result = dbtRunner().invoke([*args, "--project-dir", str(project), "--profiles-dir", str(project)])
     return "" if result.success else str(result.exception)
 

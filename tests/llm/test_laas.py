@@ -257,8 +257,16 @@ def test_the_sync_wrapper_works_where_an_event_loop_is_already_running(
     assert [f.origin for f in asyncio.run(caller())] == ["laas", "laas"]
 
 
+@pytest.fixture
+def ctrl_c_raises() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt as in a terminal (an xdist worker process ignores SIGINT)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def test_regression_an_interrupt_cancels_calls_sleeping_out_a_retry_after_instead_of_waiting(
-    tmp_path: Path, server: LaasServer
+    tmp_path: Path, server: LaasServer, ctrl_c_raises: None
 ) -> None:
     server.plan("cat-01", laas_server.rate_limited(retry_after=3), answer_after := Reply())
     settings = laas_settings(tmp_path, server)

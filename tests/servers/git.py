@@ -35,7 +35,7 @@ class GitServer:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(*_self_signed_certificate(tls_dir, self.ca_file))
         self._http.socket = context.wrap_socket(self._http.socket, server_side=True)
-        self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._http.serve_forever, args=(0.05,), daemon=True)
 
     def url(self, name: str) -> str:
         """The https URL of the repository `root/name`."""
