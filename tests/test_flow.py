@@ -300,6 +300,23 @@ def test_stale_source_posts_no_report_but_says_why_naming_the_last_data(
     )
 
 
+def test_quiet_week_posts_nothing_when_told_so_and_the_run_says_why(
+    prefect_server: None, tmp_path: Path
+) -> None:
+    rows = [ticket(f"baseline-{n}", "2026-11-10 10:00") for n in range(10)]
+    rows += [ticket(f"reported-{n}", "2026-11-18 10:00") for n in range(10)]  # 10 -> 10: STABLE
+    rows.append(ticket("next-week", "2026-11-23 00:30"))  # the data reaches past the reported week
+    source = write_source(tmp_path / "quiet.parquet", rows)
+    with scenario(tmp_path, source, VOC_POST_QUIET_WEEKS="false") as slack:
+        state = run()
+        assert slack.messages == []
+    assert state.is_completed(), state.message
+    assert (state.message or "").endswith("quiet week: nothing posted (VOC_POST_QUIET_WEEKS=false)")
+    _, artifacts = run_records(state)
+    preview = next(a for a in artifacts if a.key == "voc-weekly-message-2026-11-16")
+    assert "quiet week: nothing posted" in str(preview.data)
+
+
 def test_future_week_is_refused_before_dbt_runs(
     prefect_server: None, edge_export: Path, tmp_path: Path
 ) -> None:
