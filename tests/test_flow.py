@@ -13,24 +13,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 import pytest
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import (
-    ArtifactFilter,
-    ArtifactFilterFlowRunId,
-    LogFilter,
-    LogFilterFlowRunId,
-)
-from prefect.settings import PREFECT_API_URL, PREFECT_LOCAL_STORAGE_PATH, temporary_settings
+from prefect.settings import PREFECT_API_URL
 from prefect.states import State
 from slack_sdk.models.blocks import Block
 from typer.testing import CliRunner
@@ -39,13 +29,13 @@ from flows.cli import app
 from flows.dry_run import RECORD
 from flows.flow import voc_weekly_report
 from flows.outcome import Outcome
+from tests.flow_runs import CHANNEL, run_records, scenario
 from tests.servers.laas import API_KEY as LAAS_KEY
 from tests.servers.laas import LaasServer, answer, malformed, rate_limited, server_error
 from tests.servers.slack import VALID_TOKEN, Fault, SlackServer
 from tests.sources import CANCEL, EVENT, LOGIN, edge_case_rows, label, ticket, write_source
 
 REPORT_WEEK = date(2026, 11, 16)
-CHANNEL = "C0VOCWEEKLY"
 MENTION_THREAD = "1790000000.999999"
 FOLLOW_UP_ORDER = [label(LOGIN), label(EVENT), label(CANCEL)]  # CRITICAL, then MONITOR by size
 
@@ -54,30 +44,6 @@ FOLLOW_UP_ORDER = [label(LOGIN), label(EVENT), label(CANCEL)]  # CRITICAL, then 
 def edge_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One export and one warehouse file for all flow runs, so dbt can reuse its parse."""
     return write_source(tmp_path_factory.mktemp("flow-source") / "export.parquet", edge_case_rows())
-
-
-@contextmanager
-def scenario(folder: Path, source: Path, **env: str) -> Iterator[SlackServer]:
-    """A working folder, a Slack server, an empty delivery ledger and the settings of a run."""
-    slack = SlackServer().start()
-    values = {
-        "VOC_HOME": str(folder / ".voc"),
-        "VOC_SOURCE_PATH": str(source),
-        "VOC_DUCKDB_PATH": str(source.parent / "warehouse.duckdb"),
-        "VOC_SLACK_API_URL": slack.url,
-        "VOC_SLACK_CHANNEL": CHANNEL,
-        "SLACK_BOT_TOKEN": VALID_TOKEN,
-        **env,
-    }
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(folder)
-        for name, value in values.items():
-            patch.setenv(name, value)
-        with temporary_settings({PREFECT_LOCAL_STORAGE_PATH: folder / "prefect-storage"}):
-            try:
-                yield slack
-            finally:
-                slack.stop()
 
 
 def run(**parameters: Any) -> State[Any]:
@@ -93,18 +59,6 @@ def outcome(state: State[Any]) -> Outcome:
 def reply_heads(messages: list[dict[str, Any]]) -> list[str]:
     """The category each thread reply is about, from its heading block."""
     return [m["blocks"][0]["text"]["text"].split("] ", 1)[1].split("*")[0] for m in messages]
-
-
-def run_records(state: State[Any]) -> tuple[str, list[Any]]:
-    """Everything the run logged, and its artifacts."""
-    run_id: UUID | None = state.state_details.flow_run_id
-    assert run_id is not None
-    with get_client(sync_client=True) as client:
-        logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])))
-        artifacts = client.read_artifacts(
-            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
-        )
-    return "\n".join(log.message for log in logs), artifacts
 
 
 @dataclass

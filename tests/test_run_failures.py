@@ -16,50 +16,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
-from uuid import UUID
 
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
-from prefect.settings import PREFECT_API_URL, PREFECT_LOCAL_STORAGE_PATH, temporary_settings
-from prefect.states import State
+from prefect.settings import PREFECT_API_URL
 from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.dry_run import RECORD, replace_files
 from flows.flow import voc_weekly_report
-from tests.servers.slack import VALID_TOKEN, SlackServer
+from tests.flow_runs import run_records, scenario
 from tests.sources import LOGIN, edge_case_rows, ticket, write_source
 
 REPO = Path(__file__).resolve().parent.parent
 REPORT_WEEK = date(2026, 11, 16)
-CHANNEL = "C0VOCWEEKLY"
 NOTICE = ":warning: 주간 VOC 리포트를 보내지 않았습니다: "
-
-
-@contextmanager
-def configured(folder: Path, source: Path, **env: str) -> Iterator[SlackServer]:
-    """The environment of a scheduled run: a source, a warehouse file and a configured Slack."""
-    slack = SlackServer().start()
-    values = {
-        "VOC_HOME": str(folder / ".voc"),
-        "VOC_SOURCE_PATH": str(source),
-        "VOC_DUCKDB_PATH": str(folder / "warehouse.duckdb"),
-        "VOC_SLACK_API_URL": slack.url,
-        "VOC_SLACK_CHANNEL": CHANNEL,
-        "SLACK_BOT_TOKEN": VALID_TOKEN,
-        **env,
-    }
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(folder)
-        for name, value in values.items():
-            patch.setenv(name, value)
-        with temporary_settings({PREFECT_LOCAL_STORAGE_PATH: folder / "prefect-storage"}):
-            try:
-                yield slack
-            finally:
-                slack.stop()
 
 
 @contextmanager
@@ -76,14 +47,6 @@ def held_open(warehouse: Path) -> Iterator[None]:
     finally:
         holder.terminate()
         holder.wait(timeout=30)
-
-
-def run_logs(state: State[Any]) -> str:
-    run_id: UUID | None = state.state_details.flow_run_id
-    assert run_id is not None
-    with get_client(sync_client=True) as client:
-        logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])))
-    return "\n".join(log.message for log in logs)
 
 
 def project_with_guard_test(folder: Path) -> Path:
@@ -103,7 +66,7 @@ def test_failing_data_test_is_named_in_one_line_and_noticed_in_korean(
     rows = [*edge_case_rows(), ticket("guard-1", "2026-11-18 10:00", LOGIN, title="GUARD")]
     source = write_source(tmp_path / "export.parquet", rows)
     project = project_with_guard_test(tmp_path)
-    with configured(tmp_path, source, VOC_DBT_PROJECT_DIR=str(project)) as slack:
+    with scenario(tmp_path, source, VOC_DBT_PROJECT_DIR=str(project)) as slack:
         state = voc_weekly_report(week_start=REPORT_WEEK, return_state=True)
         messages = list(slack.messages)
     assert state.is_failed()
@@ -115,13 +78,13 @@ def test_failing_data_test_is_named_in_one_line_and_noticed_in_korean(
         f"{NOTICE}dbt 데이터 테스트 `assert_no_guard_tickets`이(가) 실패해 리포트를 만들지 못했습니다. "
         "실행 기록에서 원인을 확인해 주세요."
     )
-    logs = run_logs(state)
+    logs = run_records(state)[0]
     assert "assert_no_guard_tickets" in logs and "Traceback" not in logs
 
 
 def test_locked_warehouse_gets_its_own_message_and_notice(prefect_server: None, tmp_path: Path) -> None:
     source = write_source(tmp_path / "export.parquet", edge_case_rows())
-    with configured(tmp_path, source) as slack, held_open(tmp_path / "warehouse.duckdb"):
+    with scenario(tmp_path, source) as slack, held_open(tmp_path / "warehouse.duckdb"):
         state = voc_weekly_report(week_start=REPORT_WEEK, return_state=True)
         messages = list(slack.messages)
     assert state.is_failed()
@@ -131,7 +94,7 @@ def test_locked_warehouse_gets_its_own_message_and_notice(prefect_server: None, 
     )
     (notice,) = messages
     assert notice["text"].startswith(f"{NOTICE}다른 실행이 같은 웨어하우스 파일을 쓰고 있어")
-    assert "Traceback" not in run_logs(state)
+    assert "Traceback" not in run_records(state)[0]
 
 
 @pytest.mark.parametrize("week_start", ["yesterday", "2026-02-30", "../../etc"])
@@ -148,7 +111,7 @@ def test_source_named_with_quotes_and_braces_is_read_as_a_name(prefect_server: N
     """VOC_SOURCE_PATH reaches the view SQL of the on-run-start hook quoted: a ' or {{ }} is a name."""
     source = tmp_path / "it's {{ var('x') }}; --.parquet"
     write_source(tmp_path / "export.parquet", edge_case_rows()).rename(source)
-    with configured(tmp_path, source, SLACK_BOT_TOKEN="") as slack:
+    with scenario(tmp_path, source, SLACK_BOT_TOKEN="") as slack:
         state = voc_weekly_report(week_start=REPORT_WEEK, out_dir=str(tmp_path / "out"), return_state=True)
         assert slack.requests == []
     assert state.is_completed(), state.message
