@@ -25,7 +25,8 @@ from flows.outcome import (
 )
 from flows.report import CategoryChange, WeeklyReport, check_coverage
 from flows.settings import VocSettings
-from flows.slack.delivery import SlackDelivery, slack_token
+from flows.slack.client import slack_token
+from flows.slack.delivery import SlackDelivery
 from flows.slack.messages import SlackMessage, build_follow_up_messages, build_summary, is_quiet
 from flows.warehouse.dbt import build_week
 from flows.warehouse.gcp_credentials import with_gcp_credentials_block

@@ -23,7 +23,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from flows.errors import VocError, one_line
 from flows.settings import VocSettings
 from flows.slack import mentions
-from flows.slack.delivery import FATAL_SLACK_ERRORS, slack_client, slack_token
+from flows.slack.client import FATAL_SLACK_ERRORS, slack_client, slack_token
 
 if TYPE_CHECKING:
     import uvicorn

@@ -11,7 +11,9 @@ from prefect.results import ResultStore
 from pydantic import SecretStr
 
 from flows.errors import SlackDeliveryError
-from flows.slack.delivery import DeliveryLedger, deliver_message, post_message, post_report, slack_client
+from flows.slack.client import post_message, slack_client
+from flows.slack.delivery import deliver_message, post_report
+from flows.slack.ledger import DeliveryLedger
 from flows.slack.messages import SlackMessage
 from tests.servers.slack import VALID_TOKEN, Fault, SlackServer, stored_then_dropped, stored_then_slow
 
@@ -147,7 +149,7 @@ def test_token_comes_from_the_named_slack_credentials_block(prefect_server: None
     from prefect_slack import SlackCredentials
 
     from flows.errors import VocError
-    from flows.slack.delivery import slack_token
+    from flows.slack.client import slack_token
     from tests.factories import make_settings
 
     SlackCredentials(token=VALID_TOKEN).save("voc-weekly-test-slack", overwrite=True)
@@ -221,7 +223,7 @@ def test_every_message_carries_its_full_ledger_key_as_slack_metadata(
 
 def test_a_run_waiting_for_another_delivery_to_the_channel_gives_up_in_one_line(prefect_server: None) -> None:
     from flows.errors import VocError
-    from flows.slack.delivery import channel_lock
+    from flows.slack.lock import channel_lock
 
     with channel_lock("C0LOCKED", timeout=5):
         with pytest.raises(VocError, match="^another run is delivering to Slack channel C0LOCKED") as error:
