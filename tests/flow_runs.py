@@ -16,6 +16,7 @@ from prefect.client.schemas.filters import (
     LogFilter,
     LogFilterFlowRunId,
 )
+from prefect.logging.handlers import APILogHandler
 from prefect.settings import PREFECT_LOCAL_STORAGE_PATH, temporary_settings
 from prefect.states import State
 
@@ -55,8 +56,14 @@ def run_records(state: State[Any]) -> tuple[str, list[Any]]:
     """Everything the run logged, and its artifacts."""
     run_id: UUID | None = state.state_details.flow_run_id
     assert run_id is not None
+    APILogHandler().flush()  # logs reach the API in batches: the run's last lines may still be queued
+    log_filter = LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id]))
     with get_client(sync_client=True) as client:
-        logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])))
+        # The API returns at most PREFECT_API_DEFAULT_LIMIT (200) logs a call, and a run with dbt's
+        # per-node tasks logs more: the outcome line, logged last, would be cut off.
+        logs: list[Any] = []
+        while page := client.read_logs(log_filter=log_filter, offset=len(logs)):
+            logs.extend(page)
         artifacts = client.read_artifacts(
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
         )
