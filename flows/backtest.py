@@ -2,7 +2,9 @@
 
 It answers the analyst's question "how many flags a week would these thresholds give, and how many
 of them are real?" (the alert budget) without touching the report's own tables: dbt builds into a
-warehouse of its own (a separate DuckDB file, or a `_backtest` BigQuery dataset).
+warehouse of its own (a separate DuckDB file, or a `_backtest` BigQuery dataset). The team's
+feedback is copied there from the report's warehouse, so the replay snoozes what the team snoozed and
+shows, beside the rules' flags, how many replies the team found useful or a false alarm.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from typing import Any
 
 from flows.errors import VocError
 from flows.settings import VocSettings
-from flows.warehouse.dbt import invoke_dbt, mart_relations
+from flows.warehouse.dbt import invoke_dbt, mart_relations, report_vars
+from flows.warehouse.feedback import read_feedback, replace_feedback
 from flows.warehouse.readers import open_warehouse
 
 FLAG_SEVERITIES = ("CRITICAL", "MONITOR", "IMPROVED")
 RESERVED_VARS = ("report_week", "comparison_weeks")
+# Feedback copied from before the first replayed week too: a 🔕 there can snooze its first weeks.
+FEEDBACK_LEAD_WEEKS = 8
 CHART_SIZE_INCHES = (10.0, 4.0)
 CHART_DPI = 100  # 1000 x 400 pixels
 
@@ -35,6 +40,8 @@ class BacktestWeek:
     improved: int = 0
     stable: int = 0
     significant: int = 0
+    useful: int = 0  # the team's 👍 on the week's replies (voc_weekly_feedback)
+    false_alarm: int = 0  # and 👎
 
     @property
     def flagged(self) -> int:
@@ -66,10 +73,33 @@ def backtest_settings(settings: VocSettings) -> VocSettings:
     return settings.model_copy(update={"bq_dataset": f"{settings.bq_dataset}_backtest"})
 
 
-def replay(settings: VocSettings, end_week: date, weeks: int, dbt_vars: dict[str, Any]) -> list[BacktestWeek]:
-    """Build the comparison for `weeks` reported weeks ending with `end_week` in one dbt run."""
+def copy_team_feedback(report: VocSettings, backtest: VocSettings, first_week: date, end_week: date) -> None:
+    """The team's reactions of the replayed weeks (and a few before), from the report's warehouse."""
+    since = first_week - timedelta(weeks=FEEDBACK_LEAD_WEEKS)
+    rows = read_feedback(report, since, end_week)
+    replace_feedback(
+        backtest, [since + timedelta(weeks=n) for n in range((end_week - since).days // 7 + 1)], rows
+    )
+
+
+def replay(
+    settings: VocSettings,
+    end_week: date,
+    weeks: int,
+    dbt_vars: dict[str, Any],
+    report_settings: VocSettings | None = None,
+) -> list[BacktestWeek]:
+    """Build the comparison for `weeks` reported weeks ending with `end_week` in one dbt run, with
+    the team's feedback from the warehouse of `report_settings` (the report's own)."""
     first_week = end_week - timedelta(weeks=weeks - 1)
-    run_vars = {**dbt_vars, "report_week": end_week.isoformat(), "comparison_weeks": weeks}
+    if report_settings is not None:
+        copy_team_feedback(report_settings, settings, first_week, end_week)
+    run_vars = {
+        **report_vars(settings),
+        **dbt_vars,
+        "report_week": end_week.isoformat(),
+        "comparison_weeks": weeks,
+    }
     invoke_dbt(
         settings,
         [
@@ -77,26 +107,38 @@ def replay(settings: VocSettings, end_week: date, weeks: int, dbt_vars: dict[str
             "build",
             "--select",
             "+voc_weekly_comparison",
+            "+voc_weekly_feedback",
             "--vars",
             json.dumps(run_vars),
             "--exclude-resource-type",
             "unit_test",
         ],
     )
-    relation = mart_relations(settings.dbt_project_dir)["voc_weekly_comparison"]
+    relations = mart_relations(settings.dbt_project_dir)
     warehouse = open_warehouse(settings)
     rows = warehouse.fetch(
         f"""select report_week_start, severity, is_significant, count(*) as categories
-        from {relation}
+        from {relations["voc_weekly_comparison"]}
         where report_week_start <= {warehouse.week_parameter}
         group by report_week_start, severity, is_significant""",
         end_week,
     )
-    return summarize(rows, first_week, weeks)
+    team = warehouse.fetch(
+        f"""select report_week_start, useful, false_alarm from {relations["voc_weekly_feedback"]}
+        where report_week_start <= {warehouse.week_parameter}""",
+        end_week,
+    )
+    return summarize(rows, first_week, weeks, team)
 
 
-def summarize(rows: list[dict[str, Any]], first_week: date, weeks: int) -> list[BacktestWeek]:
-    """Per-week counts from (report_week_start, severity, is_significant, categories) rows."""
+def summarize(
+    rows: list[dict[str, Any]],
+    first_week: date,
+    weeks: int,
+    team: list[dict[str, Any]] | None = None,
+) -> list[BacktestWeek]:
+    """Per-week counts from (report_week_start, severity, is_significant, categories) rows, and the
+    team's (report_week_start, useful, false_alarm) rows."""
     counts: dict[date, dict[str, int]] = {
         first_week + timedelta(weeks=n): {
             "critical": 0,
@@ -104,6 +146,8 @@ def summarize(rows: list[dict[str, Any]], first_week: date, weeks: int) -> list[
             "improved": 0,
             "stable": 0,
             "significant": 0,
+            "useful": 0,
+            "false_alarm": 0,
         }
         for n in range(weeks)
     }
@@ -114,6 +158,10 @@ def summarize(rows: list[dict[str, Any]], first_week: date, weeks: int) -> list[
         week[str(row["severity"]).lower()] += int(row["categories"])
         if row["is_significant"] and row["severity"] in FLAG_SEVERITIES:
             week["significant"] += int(row["categories"])
+    for row in team or []:
+        if (week := counts.get(row["report_week_start"])) is not None:
+            week["useful"] = int(row["useful"])
+            week["false_alarm"] = int(row["false_alarm"])
     return [BacktestWeek(report_week=week, **figures) for week, figures in counts.items()]
 
 
@@ -126,23 +174,36 @@ def totals(weeks: list[BacktestWeek]) -> BacktestWeek:
         improved=sum(w.improved for w in weeks),
         stable=sum(w.stable for w in weeks),
         significant=sum(w.significant for w in weeks),
+        useful=sum(w.useful for w in weeks),
+        false_alarm=sum(w.false_alarm for w in weeks),
     )
 
 
 def write_csv(path: Path, weeks: list[BacktestWeek]) -> None:
-    """One row per replayed week: report_week, critical, monitor, improved, stable, flagged, significant."""
+    """One row per replayed week: report_week, critical, monitor, improved, stable, flagged, significant,
+    and the team's team_useful and team_false_alarm."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
         writer.writerow(
-            ["report_week", "critical", "monitor", "improved", "stable", "flagged", "significant"]
+            [
+                "report_week",
+                "critical",
+                "monitor",
+                "improved",
+                "stable",
+                "flagged",
+                "significant",
+                "team_useful",
+                "team_false_alarm",
+            ]
         )
         for week in weeks:
             figures = asdict(week)
             writer.writerow(
                 [week.report_week.isoformat()]
                 + [figures[name] for name in ("critical", "monitor", "improved", "stable")]
-                + [week.flagged, week.significant]
+                + [week.flagged, week.significant, week.useful, week.false_alarm]
             )
 
 
@@ -163,6 +224,16 @@ def write_chart(path: Path, weeks: list[BacktestWeek]) -> None:
     axes.plot(
         labels, [w.significant for w in weeks], color="black", marker="o", label="significant (FDR gate)"
     )
+    # The team's verdicts on the replies actually posted, where there are any (no emoji: the chart font).
+    for name, marker, colour, legend in (
+        ("useful", "^", "#1f77b4", "team: useful (+1)"),
+        ("false_alarm", "v", "#9467bd", "team: false alarm (-1)"),
+    ):
+        marked = [(label, getattr(week, name)) for label, week in zip(labels, weeks, strict=True)]
+        xs = [label for label, count in marked if count]
+        ys = [count for _, count in marked if count]
+        if xs:
+            axes.scatter(xs, ys, marker=marker, s=60, color=colour, label=legend, zorder=3)
     axes.set_ylabel("flagged categories")
     axes.set_title("VOC flags per week: severity rules vs. false-discovery gate")
     axes.tick_params(axis="x", labelrotation=90, labelsize=7)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
@@ -21,7 +22,7 @@ from flows import errors
 from flows.dry_run import check_out_folder
 from flows.errors import VocError
 from flows.formatting import evidence_line, neg_ratio_text, ticket_change_text
-from flows.report import WeeklyReport, check_coverage
+from flows.report import FeedbackWeek, WeeklyReport, check_coverage
 from flows.settings import VocSettings
 from flows.weeks import resolve_report_week, week_range_text
 
@@ -130,8 +131,17 @@ def run(
     llm: Annotated[
         Llm, typer.Option(help="Follow-up analysis: LaaS if a key is set (auto), laas or builtin.")
     ] = Llm.auto,
+    feedback: Annotated[
+        Path | None,
+        typer.Option(
+            "--feedback",
+            help="With --dry-run: the team's reactions from this JSON file instead of Slack "
+            "(a list of {week, category1, category2, category3, reaction, user}).",
+        ),
+    ] = None,
 ) -> None:
     """Run the weekly report flow (a dry run when no Slack token is configured)."""
+    from flows.feedback import feedback_window, read_feedback_file
     from flows.flow import voc_weekly_report
     from flows.outcome import Outcome
     from flows.warehouse.source import prepare_source
@@ -141,6 +151,12 @@ def run(
     report_week = resolve_report_week(week, name="--week")
     if out is not None:
         check_out_folder(out, is_default=False)
+    if feedback is not None:
+        if not dry_run:
+            raise VocError(
+                f"--feedback {feedback}: only with --dry-run (a run that posts reads Slack's reactions)"
+            )
+        read_feedback_file(feedback, feedback_window(report_week, settings.feedback_weeks))
     prepare_source(settings, report_week)
     with temporary_server_errors():
         state = voc_weekly_report(
@@ -151,6 +167,7 @@ def run(
             thread_ts=None,
             out_dir=str(out) if out else None,
             llm=llm.value,
+            feedback_file=str(feedback.resolve()) if feedback else None,
             return_state=True,
         )
     if state.is_failed():
@@ -205,7 +222,7 @@ def backtest(
     settings = VocSettings()
     end_week = resolve_report_week(week)
     prepare_source(settings, end_week)
-    replayed = replay(backtest_settings(settings), end_week, weeks, parsed_vars)
+    replayed = replay(backtest_settings(settings), end_week, weeks, parsed_vars, report_settings=settings)
     console.print(backtest_table(replayed))
     folder = out or settings.home / "backtest"
     stem = f"backtest-{end_week.isoformat()}-{weeks}w"
@@ -218,21 +235,77 @@ def backtest_table(weeks: list[BacktestWeek]) -> Table:
     """Per replayed week: flags by severity and how many pass the gate, then the totals."""
     from flows.backtest import totals
 
-    table = Table(title="Backtest: flags per week (severity rules) and significant flags (FDR gate)")
-    for column in ("week", "CRITICAL", "MONITOR", "IMPROVED", "flagged", "significant"):
-        table.add_column(column, justify="left" if column == "week" else "right")
-    for row in weeks:
-        table.add_row(
-            row.report_week.isoformat(),
-            *(str(n) for n in (row.critical, row.monitor, row.improved, row.flagged, row.significant)),
-        )
-    total = totals(weeks)
-    table.add_section()
-    table.add_row(
-        "total",
-        *(str(n) for n in (total.critical, total.monitor, total.improved, total.flagged, total.significant)),
-        style="bold",
+    table = Table(
+        title="Backtest: flags per week (severity rules), significant flags (FDR gate) and the team's "
+        "feedback on the replies posted (👍 useful, 👎 false alarm)"
     )
+    for column in ("week", "CRITICAL", "MONITOR", "IMPROVED", "flagged", "significant", "👍", "👎"):
+        table.add_column(column, justify="left" if column == "week" else "right")
+
+    def figures(row: BacktestWeek) -> list[str]:
+        counts = (row.critical, row.monitor, row.improved, row.flagged, row.significant, row.useful)
+        return [str(n) for n in (*counts, row.false_alarm)]
+
+    for row in weeks:
+        table.add_row(row.report_week.isoformat(), *figures(row))
+    table.add_section()
+    table.add_row("total", *figures(totals(weeks)), style="bold")
+    return table
+
+
+@app.command("feedback")
+def feedback_command(
+    weeks: Annotated[
+        int, typer.Option(min=1, max=52, help="How many reported weeks, ending with --week.")
+    ] = 12,
+    week: WeekOption = None,
+) -> None:
+    """Print what the team said about the report, per reported week (voc_weekly_feedback)."""
+    from flows.warehouse.readers import read_feedback_table
+
+    settings = VocSettings()
+    end_week = resolve_report_week(week, name="--week")
+    rows = read_feedback_table(settings, end_week, weeks)
+    console.print(feedback_table(rows, end_week, weeks))
+
+
+# voc_weekly_feedback's figures and their column titles in `voc-weekly feedback`.
+FEEDBACK_TABLE_COLUMNS = {
+    "flags": "flags",
+    "significant_flags": "significant",
+    "snoozed_flags": "snoozed flags",
+    "replies_posted": "replies",
+    "replies_with_feedback": "with feedback",
+    "useful": "👍",
+    "false_alarm": "👎",
+    "handled": "✅",
+    "snoozed": "🔕",
+}
+
+
+def feedback_table(rows: list[FeedbackWeek], end_week: date, weeks: int) -> Table:
+    """Per reported week: flags, replies, and the team's reactions; then the totals and the useful share."""
+    first = end_week - timedelta(weeks=weeks - 1)
+    table = Table(
+        title=f"Team feedback on the report, weeks {first.isoformat()} ~ {end_week.isoformat()} "
+        "(as of the last run)",
+        caption="👍 useful · 👎 false alarm · ✅ handled / known cause · 🔕 snoozed; "
+        "each kind counts a reply once",
+    )
+    table.add_column("week")
+    for title in FEEDBACK_TABLE_COLUMNS.values():
+        table.add_column(title, justify="right")
+    for row in rows:
+        table.add_row(
+            row.report_week_start.isoformat(), *(str(getattr(row, n)) for n in FEEDBACK_TABLE_COLUMNS)
+        )
+    totals = {name: sum(getattr(row, name) for row in rows) for name in FEEDBACK_TABLE_COLUMNS}
+    table.add_section()
+    table.add_row("total", *(str(n) for n in totals.values()), style="bold")
+    if judged := totals["useful"] + totals["false_alarm"]:
+        table.caption = (
+            f"유효 비율 (👍 / (👍 + 👎)) {round(100 * totals['useful'] / judged)}% · {table.caption}"
+        )
     return table
 
 
