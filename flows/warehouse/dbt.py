@@ -150,7 +150,9 @@ def dbt_failure(
             slack_text="데이터 모델(dbt)을 만들지 못했습니다. 실행 기록에서 dbt 오류를 확인해 주세요.",
         )
     node_id, message = failed[0]
-    kind, name = node_id.split(".")[0], node_id.split(".")[-1]
+    parts = node_id.split(".")
+    # A generic data test's id ends with a hash (test.project.name.hash); every other node's with its name.
+    kind, name = parts[0], parts[2] if parts[0] == "test" and len(parts) > 3 else parts[-1]
     kind_ko = {"test": "데이터 테스트", "model": "모델"}.get(kind, kind)
     more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
     return DbtError(
