@@ -272,10 +272,10 @@ def feedback_command(
 # voc_weekly_feedback's figures and their column titles in `voc-weekly feedback`.
 FEEDBACK_TABLE_COLUMNS = {
     "flags": "flags",
-    "significant_flags": "significant",
-    "snoozed_flags": "snoozed flags",
+    "significant_flags": "sig.",
+    "snoozed_flags": "snoozed",
     "replies_posted": "replies",
-    "replies_with_feedback": "with feedback",
+    "replies_with_feedback": "answered",
     "useful": "👍",
     "false_alarm": "👎",
     "handled": "✅",
@@ -289,10 +289,10 @@ def feedback_table(rows: list[FeedbackWeek], end_week: date, weeks: int) -> Tabl
     table = Table(
         title=f"Team feedback on the report, weeks {first.isoformat()} ~ {end_week.isoformat()} "
         "(as of the last run)",
-        caption="👍 useful · 👎 false alarm · ✅ handled / known cause · 🔕 snoozed; "
-        "each kind counts a reply once",
+        caption="sig. significant flags · answered: replies with any reaction · 👍 useful · 👎 false alarm · "
+        "✅ handled / known cause · 🔕 snoozed (each kind counts a reply once)",
     )
-    table.add_column("week")
+    table.add_column("week", no_wrap=True, min_width=10)
     for title in FEEDBACK_TABLE_COLUMNS.values():
         table.add_column(title, justify="right")
     for row in rows:

@@ -8,6 +8,8 @@ the dbt project); the tests below assert on what each left behind.
 
 from __future__ import annotations
 
+import csv
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -17,13 +19,15 @@ from typing import Any
 import duckdb
 import pytest
 from prefect.states import State
+from typer.testing import CliRunner
 
+from flows.cli import app
 from flows.flow import voc_weekly_report
 from flows.outcome import Outcome
-from tests.flow_runs import run_records, scenario
+from tests.flow_runs import CHANNEL, run_records, scenario
 from tests.servers.laas import API_KEY as LAAS_KEY
 from tests.servers.laas import LaasServer
-from tests.servers.slack import BOT_USER_ID, Fault, SlackServer
+from tests.servers.slack import BOT_USER_ID, VALID_TOKEN, Fault, SlackServer
 from tests.sources import label, weekly_history_rows, write_source
 
 W = date(2026, 11, 9)
@@ -91,6 +95,7 @@ class Loop:
     escalated: Run
     forced: Run
     rerun: Run
+    env: dict[str, str]  # the runs' settings, for the commands run afterwards
     requests_of_escalated: list[str] = field(default_factory=list)
 
 
@@ -126,6 +131,11 @@ def loop(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> Loop
     warehouse = source.parent / "warehouse.duckdb"
     laas = LaasServer().start()
     env = {"LAAS_API_KEY": LAAS_KEY, "LAAS_BASE_URL": laas.url}
+    settings = {
+        "VOC_HOME": str(folder / ".voc"),
+        "VOC_SOURCE_PATH": str(source),
+        "VOC_DUCKDB_PATH": str(warehouse),
+    }
     try:
         with scenario(folder, source, **env) as slack:
 
@@ -149,7 +159,7 @@ def loop(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> Loop
             slack.unreact(reply["ts"], "no_bell", HUMANS["no_bell"])
             forced = run(W1, force=True)
             rerun = run(W1)
-            return Loop(week, snoozed, escalated, forced, rerun, requests)
+            return Loop(week, snoozed, escalated, forced, rerun, settings, requests)
     finally:
         laas.stop()
 
@@ -249,3 +259,89 @@ def test_taking_the_snooze_back_and_forcing_the_week_again_brings_the_reply_back
 def test_a_rerun_of_a_delivered_week_posts_nothing_twice(loop: Loop) -> None:
     assert loop.rerun.messages == []
     assert "already in Slack" in (loop.rerun.state.message or "")
+
+
+def test_the_feedback_command_prints_each_week_s_flags_and_verdicts(loop: Loop) -> None:
+    args = ["feedback", "--weeks", "2", "--week", W1.isoformat()]
+    result = CliRunner().invoke(app, args, env={**loop.env, "COLUMNS": "100"})
+    assert result.exit_code == 0, result.output
+    cells = [[cell.strip() for cell in line.strip("│").split("│")] for line in result.output.splitlines()]
+    rows = {
+        row[0]: dict(
+            zip(
+                ("flags", "sig", "snoozed", "replies", "answered", "+1", "-1", "ok", "bell"),
+                row[1:],
+                strict=True,
+            )
+        )
+        for row in cells
+        if len(row) == 10
+    }
+    # As the forced W+1 run left it: W's replies carry 👍 1 and 👎 1 (the 🔕 was taken back).
+    week = rows[W.isoformat()]
+    assert (week["flags"], week["replies"], week["answered"], week["+1"], week["-1"], week["bell"]) == (
+        "5",
+        "5",
+        "2",
+        "1",
+        "1",
+        "0",
+    )
+    assert rows[W1.isoformat()]["flags"] == "2" and rows["total"]["+1"] == "1"
+    assert "유효 비율 (👍 / (👍 + 👎)) 50%" in result.output
+
+
+def test_the_backtest_shows_the_team_s_verdicts_beside_the_rules_flags(loop: Loop, tmp_path: Path) -> None:
+    args = ["backtest", "--weeks", "3", "--week", W2.isoformat(), "--out", str(tmp_path)]
+    result = CliRunner().invoke(app, args, env=loop.env)
+    assert result.exit_code == 0, result.output
+    with (tmp_path / f"backtest-{W2.isoformat()}-3w.csv").open(encoding="utf-8") as file:
+        rows = {row["report_week"]: row for row in csv.DictReader(file)}
+    assert (rows[W.isoformat()]["team_useful"], rows[W.isoformat()]["team_false_alarm"]) == ("1", "1")
+    assert (rows[W1.isoformat()]["team_useful"], rows[W1.isoformat()]["team_false_alarm"]) == ("0", "0")
+    assert (tmp_path / f"backtest-{W2.isoformat()}-3w.png").stat().st_size > 0
+
+
+def test_a_dry_run_takes_the_reactions_from_a_file_and_reads_none_from_slack(
+    loop: Loop, tmp_path: Path
+) -> None:
+    entries = [
+        {
+            "week": W.isoformat(),
+            "category1": c[0],
+            "category2": c[1],
+            "category3": c[2],
+            "reaction": r,
+            "user": u,
+        }
+        for c, r, u in ((SNOOZED, "no_bell", "U0ALICE"), (USEFUL, "+1", "U0CAROL"), (USEFUL, "+1", "U0ERIN"))
+    ]
+    feedback = tmp_path / "feedback.json"
+    feedback.write_text(json.dumps(entries, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["run", "--week", W1.isoformat(), "--dry-run", "--feedback", str(feedback), "--out", str(out)]
+    slack = SlackServer().start()  # configured, so only --dry-run keeps the run away from it
+    try:
+        env = {
+            **loop.env,
+            "SLACK_BOT_TOKEN": VALID_TOKEN,
+            "VOC_SLACK_API_URL": slack.url,
+            "VOC_SLACK_CHANNEL": CHANNEL,
+        }
+        result = CliRunner().invoke(app, args, env=env)
+    finally:
+        slack.stop()
+    assert result.exit_code == 0, result.output
+    assert slack.requests == []  # a dry run reads no reactions
+    summary = json.loads((out / "01-summary.json").read_text(encoding="utf-8"))
+    text = json.dumps(summary, ensure_ascii=False)
+    assert f"🔕 숨김 중: {label(SNOOZED)} (12월 7일까지)" in text
+    assert "지난 12주 팀 피드백: 👍 1 · 👎 0 (유효 비율 100%)" in text  # a reply counts once
+    replies = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(out.glob("0*-reply-*.json"))]
+    assert replies and not [r for r in replies if f"] {label(SNOOZED)}*" in r["blocks"][0]["text"]["text"]]
+    warehouse = Path(loop.env["VOC_DUCKDB_PATH"])
+    assert sorted(row[4:] for row in feedback_rows(warehouse)) == [
+        ("+1", "U0CAROL"),
+        ("+1", "U0ERIN"),
+        ("no_bell", "U0ALICE"),
+    ]

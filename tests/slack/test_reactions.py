@@ -8,13 +8,14 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 from prefect.settings import PREFECT_LOCAL_STORAGE_PATH, temporary_settings
 from pydantic import SecretStr
 
 from flows.feedback import feedback_reaction
 from flows.llm.followups import builtin_follow_up
 from flows.outcome import report_summary
-from flows.settings import VocSettings
+from flows.settings import PACKAGE_ROOT, VocSettings
 from flows.slack.client import slack_client
 from flows.slack.delivery import SlackDelivery
 from flows.slack.messages import build_follow_up_messages, build_summary
@@ -130,3 +131,9 @@ def test_reading_the_full_list_needs_reactions_read(
 )  # fmt: skip
 def test_reaction_names_fold_skin_tones_and_aliases(name: str, feedback: str | None) -> None:
     assert feedback_reaction(name) == feedback
+
+
+def test_the_app_asks_for_the_scope_that_reads_reactions() -> None:
+    manifest = yaml.safe_load((PACKAGE_ROOT / "slack-app-manifest.yaml").read_text(encoding="utf-8"))
+    assert "reactions:read" in manifest["oauth_config"]["scopes"]["bot"]
+    assert "reactions:read" in (PACKAGE_ROOT / "README.md").read_text(encoding="utf-8")
