@@ -81,7 +81,8 @@ def replace_in_bigquery(client: Any, dataset: str, weeks: list[date], rows: list
     schema = [bigquery.SchemaField(name, types[1]) for name, types in FEEDBACK_COLUMNS.items()]
     table = bigquery.Table(f"{dataset}.{TABLE}", schema=schema)
     table.time_partitioning = bigquery.TimePartitioning(field="report_week_start")
-    client.create_table(table, exists_ok=True)  # a dataset no dbt build has written yet
+    client.create_dataset(dataset, exists_ok=True)  # a dataset no dbt build has written yet
+    client.create_table(table, exists_ok=True)
 
     # Literal dates only (from date objects, never from text), so the MERGE needs no parameters.
     replaced = ", ".join(f"date '{week.isoformat()}'" for week in weeks)

@@ -57,9 +57,9 @@ matched as (
     from comparison
     left join cleaned_rules
         on
-            (cleaned_rules.category1 is null or cleaned_rules.category1 = comparison.category1)
-            and (cleaned_rules.category2 is null or cleaned_rules.category2 = comparison.category2)
-            and (cleaned_rules.category3 is null or cleaned_rules.category3 = comparison.category3)
+            (cleaned_rules.category1 is null or comparison.category1 = cleaned_rules.category1)
+            and (cleaned_rules.category2 is null or comparison.category2 = cleaned_rules.category2)
+            and (cleaned_rules.category3 is null or comparison.category3 = cleaned_rules.category3)
 
 ),
 
