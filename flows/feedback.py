@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from flows.errors import VocError
 from flows.weeks import week_monday
@@ -43,7 +43,13 @@ class FeedbackRow(BaseModel):
     reaction: Reaction
     user_id: str
     message_ts: str | None = None
-    read_at: datetime
+    read_at: datetime  # UTC, without a time zone, as the warehouse's TIMESTAMP holds it
+
+    @field_validator("read_at")
+    @classmethod
+    def _naive_utc(cls, value: datetime) -> datetime:
+        """BigQuery returns TIMESTAMPs in UTC with a time zone; DuckDB without one: the same instant."""
+        return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
 def feedback_reaction(name: str) -> Reaction | None:

@@ -8,6 +8,8 @@ The dbt hook `voc_create_feedback_table` creates the same table for builds no ru
 
 from __future__ import annotations
 
+import io
+import json
 import uuid
 from datetime import date
 from pathlib import Path
@@ -90,10 +92,15 @@ def replace_in_bigquery(client: Any, dataset: str, weeks: list[date], rows: list
         client.query(f"delete from `{dataset}.{TABLE}` where report_week_start in ({replaced})").result()
         return
     scratch = f"{dataset}.{TABLE}__load_{uuid.uuid4().hex[:12]}"
-    config = bigquery.LoadJobConfig(schema=schema, write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE)
-    records = [row.model_dump(mode="json") for row in rows]
+    config = bigquery.LoadJobConfig(
+        schema=schema,
+        source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
+        write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
+    )
+    ndjson = "\n".join(json.dumps(row.model_dump(mode="json"), ensure_ascii=False) for row in rows)
     try:
-        client.load_table_from_json(records, scratch, job_config=config).result()
+        # A file of unknown size goes up as a resumable upload, as dbt's seeds do.
+        client.load_table_from_file(io.BytesIO(ndjson.encode("utf-8")), scratch, job_config=config).result()
         # The pattern of dbt's insert_overwrite: one statement, so readers see the old weeks or the new.
         columns = ", ".join(FEEDBACK_COLUMNS)
         client.query(
