@@ -44,11 +44,11 @@ def test_the_shipped_example_seed_passes_its_tests(project: VocSettings) -> None
     [
         (
             '개인회원,계정,,U0ALICE,\n기업회원,,,"U0BOB, U0CAROL",쉼표로 나눔\n',
-            "voc_category_owners row (기업회원 / * / *): owners 'U0BOB, U0CAROL' is not Slack user (U…, W…) "
+            'voc_category_owners row (기업회원 / * / *): owners "U0BOB, U0CAROL" is not Slack user (U…, W…) '
             "or user-group (S…) IDs separated by spaces",
         ),
-        (",,,<!channel>,\n", "voc_category_owners row (* / * / *): owners '<!channel>' is not Slack user"),
-        ("개인회원,,,@alice u0bob,\n", "voc_category_owners row (개인회원 / * / *): owners '@alice u0bob'"),
+        (",,,<!channel>,\n", 'voc_category_owners row (* / * / *): owners "<!channel>" is not Slack user'),
+        ("개인회원,,,@alice u0bob,\n", 'voc_category_owners row (개인회원 / * / *): owners "@alice u0bob"'),
         (
             ",,,S0ALL,\n개인회원,계정,,U0A,\n,,,S0OTHER,두 번째 catch-all\n",
             "voc_category_owners row (* / * / *) appears 2 times: keep one row per key",

@@ -2,7 +2,8 @@
 {#- Fails the build on the first row whose value holds anything but Slack user IDs (U…, W…) or user-group
     IDs (S…) separated by whitespace (empty = no one). It raises an error naming that row (its
     row_columns, '*' for an empty one) and the value, instead of returning rows, so the run's one-line
-    dbt failure says which row to fix: dbt's own message would only count the rows. -#}
+    dbt failure says which row to fix: dbt's own message would only count the rows. (No single quote in
+    the message's literals: BigQuery does not read '' as one.) -#}
 {%- set row_name = voc_row_name(row_columns) %}
 with checked as (
 
@@ -20,8 +21,8 @@ where if(
     leftover = '',
     false,
     error(concat(
-        '{{ model.identifier }} row ', row_name, ': {{ column_name }} ''', checked_value,
-        ''' is not Slack user (U…, W…) or user-group (S…) IDs separated by spaces'
+        '{{ model.identifier }} row ', row_name, ': {{ column_name }} "', checked_value,
+        '" is not Slack user (U…, W…) or user-group (S…) IDs separated by spaces'
     ))
 )
 {% endtest %}
