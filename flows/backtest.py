@@ -224,18 +224,17 @@ def write_chart(path: Path, weeks: list[BacktestWeek]) -> None:
     axes.plot(
         labels, [w.significant for w in weeks], color="black", marker="o", label="significant (FDR gate)"
     )
-    # The team's verdicts on the replies actually posted, where there are any (no emoji: the chart font).
-    for name, marker, colour, legend in (
-        ("useful", "^", "#1f77b4", "team: useful (+1)"),
-        ("false_alarm", "v", "#9467bd", "team: false alarm (-1)"),
+    # The team's verdicts on the replies actually posted, beside each week's bar (no emoji: the font).
+    for name, marker, colour, offset, legend in (
+        ("useful", "^", "#1f77b4", -0.25, "team: useful (+1)"),
+        ("false_alarm", "v", "#9467bd", 0.25, "team: false alarm (-1)"),
     ):
-        marked = [(label, getattr(week, name)) for label, week in zip(labels, weeks, strict=True)]
-        xs = [label for label, count in marked if count]
-        ys = [count for _, count in marked if count]
-        if xs:
-            axes.scatter(xs, ys, marker=marker, s=60, color=colour, label=legend, zorder=3)
+        marked = [(n + offset, getattr(week, name)) for n, week in enumerate(weeks) if getattr(week, name)]
+        if marked:
+            xs, ys = zip(*marked, strict=True)
+            axes.scatter(xs, ys, marker=marker, s=70, c=colour, edgecolors="white", label=legend, zorder=3)
     axes.set_ylabel("flagged categories")
-    axes.set_title("VOC flags per week: severity rules vs. false-discovery gate")
+    axes.set_title("VOC flags per week: severity rules vs. false-discovery gate, and the team's verdicts")
     axes.tick_params(axis="x", labelrotation=90, labelsize=7)
     axes.legend(loc="upper left", fontsize=8)
     figure.tight_layout()
