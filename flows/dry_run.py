@@ -23,7 +23,8 @@ from flows.slack.messages import SlackMessage
 
 RECORD = ".voc-weekly-files"
 SUMMARY_TS_PLACEHOLDER = "<ts of the summary message>"
-_OWN_NAME = re.compile(r"\d\d-[\w-]+\.json|report\.json")  # what a run writes; never a path
+# What a run writes, never a path: `NN-<key>.json` (three digits and more past 99 messages), report.json.
+_OWN_NAME = re.compile(r"\d{2,}-[\w-]+\.json|report\.json")
 
 
 def check_out_folder(folder: Path, is_default: bool) -> None:
