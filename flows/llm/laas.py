@@ -7,11 +7,9 @@ show in Slack: never a response body, a stack trace or the API key.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import math
-import threading
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
@@ -106,7 +104,7 @@ class Analyst:
         """One analysis per category, in order (LaaS calls run concurrently)."""
         if self.api_key is None:
             return [builtin_follow_up(report, change) for change in categories]
-        return write_laas_follow_ups_sync(report, categories, self.settings, api_key=self.api_key)
+        return write_laas_follow_ups_sync(report, categories, self.settings, self.api_key)
 
 
 def choose_analyst(settings: VocSettings, llm: str) -> Analyst:
@@ -293,20 +291,13 @@ async def write_laas_follow_ups(
     report: WeeklyReport,
     categories: list[CategoryChange],
     settings: VocSettings,
+    api_key: SecretStr,
     *,
-    api_key: SecretStr | None = None,
     backoff: Backoff = DEFAULT_BACKOFF,
 ) -> list[FollowUp]:
-    """All categories analysed at once (at most `llm_concurrency` calls in flight), in input order.
-
-    `api_key` is the key already looked up (Analyst); without it the settings say where it is.
-    """
+    """All categories analysed at once (at most `llm_concurrency` calls in flight), in input order."""
     if not categories:
         return []
-    if api_key is None:  # in a worker thread: loading a Secret block does blocking I/O
-        api_key = await asyncio.to_thread(laas_api_key, settings)
-    if api_key is None:
-        raise VocError(NO_KEY_MESSAGE, slack_text=NO_KEY_SLACK_TEXT)
     timeout = httpx.Timeout(settings.llm_timeout_seconds)
     async with httpx.AsyncClient(timeout=timeout) as http:
         client = LaasClient(http, settings, api_key, backoff=backoff)
@@ -317,36 +308,12 @@ def write_laas_follow_ups_sync(
     report: WeeklyReport,
     categories: list[CategoryChange],
     settings: VocSettings,
+    api_key: SecretStr,
     *,
-    api_key: SecretStr | None = None,
     backoff: Backoff = DEFAULT_BACKOFF,
 ) -> list[FollowUp]:
-    """`write_laas_follow_ups` for sync callers: a sync Prefect task, the CLI, or code inside a loop."""
-    coroutine = write_laas_follow_ups(report, categories, settings, api_key=api_key, backoff=backoff)
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:  # the usual case, a sync Prefect task included: no loop in this thread
-        return asyncio.run(coroutine)
-    # A loop already runs here, so asyncio.run would refuse: run ours in a daemon thread. The task
-    # is created here, so it keeps this thread's context (Prefect's run context, for its logger).
-    loop = asyncio.new_event_loop()
-    task = loop.create_task(coroutine)
-    thread = threading.Thread(target=_run_to_end, args=(loop, task), name="laas", daemon=True)
-    thread.start()
-    try:
-        thread.join()
-    except BaseException:
-        # Ctrl-C or SIGTERM while calls may be sleeping out a Retry-After: cancel them, don't wait.
-        loop.call_soon_threadsafe(task.cancel)
-        raise
-    loop.close()
-    return task.result()
-
-
-def _run_to_end(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:
-    """Run `task` on `loop`; its outcome (a result, an error, a cancellation) is read from the task."""
-    with contextlib.suppress(Exception, asyncio.CancelledError):
-        loop.run_until_complete(task)
+    """`write_laas_follow_ups` for a sync caller (the flow's task): Ctrl-C or SIGTERM cancels the calls."""
+    return asyncio.run(write_laas_follow_ups(report, categories, settings, api_key, backoff=backoff))
 
 
 def _logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
