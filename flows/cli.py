@@ -276,6 +276,18 @@ def bot(
     run_bot(settings, http=http, host=host, port=port)
 
 
+@app.command()
+def unlock(
+    channel: Annotated[str, typer.Option("--channel", help="Slack channel ID whose delivery lock to free.")],
+) -> None:
+    """Free a Slack channel's delivery lock that a run which is gone still holds, and say who held it."""
+    from flows.slack.lock import unlock as unlock_channel
+
+    with temporary_server_errors():
+        said = unlock_channel(channel)
+    console.print(said, markup=False, highlight=False, soft_wrap=True)
+
+
 def comparison_table(report: WeeklyReport) -> Table:
     """Every category of the week, in report order."""
     table = Table(
@@ -341,6 +353,11 @@ def main() -> None:
     # Both settings: the memoised path imports the collections even to find that nothing changed.
     os.environ.setdefault("PREFECT_SERVER_REGISTER_BLOCKS_ON_START", "false")
     os.environ.setdefault("PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION", "false")
+    # ...and it keeps concurrency leases in PREFECT_HOME, not in its memory: every command starts a
+    # server of its own, and a lease only a dead run's server knew could never be freed by the next run.
+    os.environ.setdefault(
+        "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE", "prefect.server.concurrency.lease_storage.filesystem"
+    )
     try:
         ensure_prefect_home()
     except VocError as exc:

@@ -58,7 +58,8 @@ def voc_weekly_report(
             with destination.reserved():  # one delivery per channel at a time; a failure is said there
                 # A week already delivered to this channel (and thread) costs nothing to rerun.
                 if (delivered := destination.delivered(force)) is not None:
-                    publish_table(delivered)
+                    if delivered:  # empty when an earlier version recorded it (never unpickled)
+                        publish_table(delivered)
                     return finished(outcome, ALREADY_POSTED)
                 analyst = choose_analyst(settings, llm)  # `--llm laas` without a key fails before any work
 

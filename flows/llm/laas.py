@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import math
 from dataclasses import dataclass
 from typing import Any, Literal, cast
@@ -28,6 +27,7 @@ from tenacity.wait import wait_base
 from flows.errors import VocError
 from flows.llm.followups import FollowUp, builtin_follow_up, failed_follow_up
 from flows.llm.prompt import build_prompt
+from flows.logs import run_logger
 from flows.report import CategoryChange, WeeklyReport
 from flows.settings import VocSettings
 from flows.slack import mrkdwn
@@ -210,7 +210,7 @@ def _log_retry(state: RetryCallState, label: str, max_attempts: int) -> None:
     error = state.outcome.exception() if state.outcome else None
     reason = error.reason if isinstance(error, LaasError) else type(error).__name__
     wait = state.next_action.sleep if state.next_action else 0.0
-    _logger().warning(
+    run_logger(__name__).warning(
         "LaaS analysis of %s: %s (attempt %d/%d), retrying in %.1f s",
         label or "a category",
         reason,
@@ -279,10 +279,10 @@ async def analyse(client: LaasClient, report: WeeklyReport, change: CategoryChan
     try:
         answer = await client.complete(build_prompt(report, change), label=label)
     except LaasError as exc:
-        _logger().warning("LaaS analysis of %s failed: %s", label, exc.reason)
+        run_logger(__name__).warning("LaaS analysis of %s failed: %s", label, exc.reason)
         return failed_follow_up(change, exc.reason)
     except Exception as exc:  # a bug in one analysis must not cost the other categories theirs
-        _logger().error("LaaS analysis of %s failed unexpectedly", label, exc_info=True)
+        run_logger(__name__).error("LaaS analysis of %s failed unexpectedly", label, exc_info=True)
         return failed_follow_up(change, f"unexpected error ({type(exc).__name__})")
     return FollowUp(category=change, body=mrkdwn.markdown_to_mrkdwn(answer), origin="laas")
 
@@ -314,14 +314,3 @@ def write_laas_follow_ups_sync(
 ) -> list[FollowUp]:
     """`write_laas_follow_ups` for a sync caller (the flow's task): Ctrl-C or SIGTERM cancels the calls."""
     return asyncio.run(write_laas_follow_ups(report, categories, settings, api_key, backoff=backoff))
-
-
-def _logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
-    """The Prefect run logger inside a flow or task run (shown in the UI), else this module's."""
-    from prefect.exceptions import MissingContextError
-    from prefect.logging import get_run_logger
-
-    try:
-        return get_run_logger()
-    except MissingContextError:
-        return logging.getLogger(__name__)

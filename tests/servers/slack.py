@@ -30,8 +30,9 @@ VALID_APP_TOKEN = "xapp-1-A0VOC-test"
 class Fault:
     """A canned answer for one request: an HTTP status, a JSON body and headers.
 
-    `store` accepts the message first (Slack has it, the client may never learn so); then the answer
-    comes after `delay` seconds, or never when `drop` closes the connection instead.
+    `store` accepts the message first (Slack has it, the client may never learn so), or only
+    `store_after` seconds after the request arrived (a slow Slack); then the answer comes after `delay`
+    seconds, or never when `drop` closes the connection instead.
     """
 
     status: int
@@ -40,11 +41,17 @@ class Fault:
     store: bool = False
     delay: float = 0.0
     drop: bool = False
+    store_after: float = 0.0
 
 
 def stored_then_slow(delay: float) -> Fault:
     """chat.postMessage stores the message, then answers after `delay` (beyond the client's timeout)."""
     return Fault(200, {}, store=True, delay=delay)
+
+
+def stored_late(after: float) -> Fault:
+    """chat.postMessage gets no answer: a slow Slack stores the message `after` seconds later."""
+    return Fault(200, {}, store=True, store_after=after, delay=after + 1, drop=True)
 
 
 def stored_then_dropped() -> Fault:
@@ -103,12 +110,21 @@ class SlackServer:
         with self._lock:
             self.requests.append(method)
             if self.faults and (fault := self.faults.pop(0)) is not None:
+                if fault.store and fault.store_after:
+                    late = threading.Timer(fault.store_after, self._store_late, (method, token, args))
+                    late.daemon = True
+                    late.start()
+                    return Fault(fault.status, fault.body, fault.headers, delay=fault.delay, drop=fault.drop)
                 if fault.store:
                     answer = self._answer(method, token, args)
                     body = fault.body or answer.body  # a fault's own answer, else the normal one
                     return Fault(fault.status, body, fault.headers, delay=fault.delay, drop=fault.drop)
                 return fault
             return self._answer(method, token, args)
+
+    def _store_late(self, method: str, token: str | None, args: dict[str, Any]) -> None:
+        with self._lock:
+            self._answer(method, token, args)
 
     def _answer(self, method: str, token: str | None, args: dict[str, Any]) -> Fault:
         if method == "apps.connections.open":  # the one method an app-level token may call
