@@ -91,6 +91,9 @@ class DryRunFolder:
         """Nothing to hold: a dry run shares nothing with other runs."""
         yield
 
+    def say_status(self, status_ts: str | None, *, posted: int, quiet: bool) -> None:
+        """A dry run edits nothing in Slack."""
+
     def delivered(self, force: bool) -> None:
         """A dry run always writes the whole report."""
         return None

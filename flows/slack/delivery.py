@@ -33,7 +33,8 @@ from flows.settings import VocSettings
 from flows.slack.client import METADATA_EVENT_TYPE, UnknownOutcome, find_posted, post_message, slack_client
 from flows.slack.ledger import COMPLETE_KEY, EARLIER_VERSION_ENTRY, Attempt, DeliveryLedger, LedgerError
 from flows.slack.lock import ChannelLock, LockLostError
-from flows.slack.messages import SlackMessage, failure_notice, reply_key
+from flows.slack.messages import SUMMARY_KEY, SlackMessage, failure_notice, reply_key
+from flows.slack.status import already_posted_text, done_text, permalink, quiet_week_text, update_status
 from flows.weeks import week_end_utc
 
 POST_ATTEMPTS = 4  # posts of one message whose outcome stayed unknown, before the run gives up
@@ -210,6 +211,18 @@ class SlackDelivery:
             post_message(self.client, notice.post_args(self.channel, self.thread_ts))
         except (VocError, UnknownOutcome) as exc:
             run_logger(__name__).warning("The failure notice did not reach Slack: %s", exc)
+
+    def say_status(self, status_ts: str | None, *, posted: int, quiet: bool) -> None:
+        """Edit the mention's ⏳ message to the outcome: posted or already there (with the summary's
+        link), or a quiet week left unposted."""
+        if status_ts is None:
+            return
+        if quiet:
+            text = quiet_week_text()
+        else:
+            link = permalink(self.client, self.channel, self.ledger.posted_ts(SUMMARY_KEY))
+            text = done_text(link) if posted else already_posted_text(link)
+        update_status(self.client, self.channel, status_ts, text)
 
     def delivered(self, force: bool) -> dict[str, Any] | None:
         """The table of a report already delivered complete (a rerun posts nothing), unless `force`.

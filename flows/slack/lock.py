@@ -7,7 +7,7 @@ when, when it last renewed), so that:
 - a waiting run frees the slot of a holder that is gone, through the Prefect API, without waiting for
   a server service that may not run (Prefect's temporary server has none): at once when the holder was
   a process on the same machine that no longer exists, else once its lease has not been renewed for
-  `LEASE_SECONDS`;
+  `LEASE_SECONDS` (freeing a lease is idempotent: two waiting runs free it once);
 - `voc-weekly unlock --channel C` frees the rest by hand, saying who held it.
 
 The lease is renewed every `RENEW_EVERY_SECONDS`, so a Prefect API outage shorter than the lease costs
@@ -17,6 +17,7 @@ arbitrary instruction: it stops at the next safe point, between two Slack messag
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import json
 import os
@@ -195,19 +196,15 @@ class ChannelLock:
                 self._release(client, holder)
 
     def _acquire(self, client: SyncPrefectClient) -> Holder:
-        from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-        from prefect.exceptions import ObjectAlreadyExists
-
-        try:  # Prefect does not create a missing limit: it would let every run through
-            client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=self.name, limit=1))
-        except ObjectAlreadyExists:
-            pass  # an earlier run's, or the one we are racing
+        create_limit(client, self.name)
         deadline = time.monotonic() + self.timeout
+        revoked: set[str] = set()  # leases of gone holders this run freed (the server may not know one)
         while True:
             if (lease_id := self._try_lease(client)) is not None:
                 return self._write_record(client, lease_id)
             holder = read_holder(client, self.channel)
-            if holder is not None and holder.is_gone(time.time(), Machine.here()):
+            gone = holder is not None and holder.is_gone(time.time(), Machine.here())
+            if holder is not None and gone and holder.lease_id not in revoked:
                 run_logger(__name__).warning(
                     "Slack channel %s: freeing the delivery slot of %s, which is gone (lease last "
                     "renewed %s)",
@@ -215,11 +212,17 @@ class ChannelLock:
                     holder.describe(),
                     _utc(holder.renewed_at),
                 )
-                revoke(client, self.channel, holder)
+                client.release_concurrency_slots_with_lease(UUID(holder.lease_id))
+                revoked.add(holder.lease_id)
                 continue
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                who = holder.describe() if holder else "a run that left no record"
+                if holder is None:
+                    who = "a run that left no record"
+                elif gone:  # freed, but the server had no such lease (restarted with in-memory leases)
+                    who = f"{holder.describe()}, which is gone but whose lease the Prefect server lost"
+                else:
+                    who = holder.describe()
                 raise VocError(
                     f"another run is delivering to Slack channel {self.channel} ({who}): gave up after "
                     f"{self.timeout:g} s (VOC_DELIVERY_LOCK_TIMEOUT_SECONDS); if no run is delivering "
@@ -303,6 +306,20 @@ class ChannelLock:
         run_logger(__name__).warning("%s the lock on Slack channel %s failed: %s", doing, self.channel, error)
 
 
+def create_limit(client: SyncPrefectClient, name: str) -> None:
+    """Create the one-slot limit unless it exists: Prefect lets every run through a missing limit."""
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+
+    try:  # read first: a refused create makes the server log a database error
+        client.read_global_concurrency_limit_by_name(name)
+    except ObjectNotFound:
+        try:
+            client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
+        except ObjectAlreadyExists:
+            pass  # the run we are racing made it
+
+
 def _replace(holder: Holder, **changes: Any) -> Holder:
     return Holder(**{**asdict(holder), **changes})
 
@@ -325,27 +342,20 @@ def read_holder(client: SyncPrefectClient, channel: str) -> Holder | None:
 
 def save_holder(client: SyncPrefectClient, channel: str, holder: Holder) -> None:
     """Record `holder` in the channel's variable (created on first use)."""
+    import httpx
     from prefect.client.schemas.actions import VariableCreate, VariableUpdate
     from prefect.exceptions import ObjectAlreadyExists
 
     name, value = record_name(channel), json.loads(json.dumps(asdict(holder)))
-    try:
-        client.create_variable(VariableCreate(name=name, value=value))
-    except ObjectAlreadyExists:
+    try:  # update first: a refused create makes the server log a database error
         client.update_variable(VariableUpdate(name=name, value=value))
-
-
-def revoke(client: SyncPrefectClient, channel: str, holder: Holder) -> None:
-    """Free `holder`'s slot through the Prefect API and forget its record (a no-op if already freed)."""
-    from prefect.exceptions import ObjectNotFound
-
-    client.release_concurrency_slots_with_lease(UUID(holder.lease_id))
-    current = read_holder(client, channel)
-    if current is not None and current.lease_id == holder.lease_id:
+    except httpx.HTTPStatusError as exc:
+        if exc.response.status_code != 404:
+            raise
         try:
-            client.delete_variable_by_name(record_name(channel))
-        except ObjectNotFound:
-            pass  # another waiting run forgot it first
+            client.create_variable(VariableCreate(name=name, value=value))
+        except ObjectAlreadyExists:  # another run's record, made just now
+            client.update_variable(VariableUpdate(name=name, value=value))
 
 
 @contextmanager
@@ -371,7 +381,9 @@ def unlock(channel: str) -> str:
         if holder is None and limit.active_slots == 0:
             return f"Slack channel {channel} is not locked: nothing to free"
         if holder is not None:
-            revoke(client, channel, holder)
+            client.release_concurrency_slots_with_lease(UUID(holder.lease_id))
+            with contextlib.suppress(ObjectNotFound):  # a run that just released it forgot it first
+                client.delete_variable_by_name(record_name(channel))
         if client.read_global_concurrency_limit_by_name(name).active_slots > 0:
             # A slot no lease accounts for: a server that lost its leases (restarted, in-memory
             # lease storage) or a holder of an earlier version. A person asked: empty it.
