@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 
 from flows import errors
 from flows.dry_run import check_out_folder
-from flows.errors import VocError
+from flows.errors import VocError, one_line
 from flows.formatting import evidence_line, neg_ratio_text, ticket_change_text
 from flows.report import WeeklyReport, check_coverage
 from flows.settings import VocSettings
@@ -281,10 +281,18 @@ def unlock(
     channel: Annotated[str, typer.Option("--channel", help="Slack channel ID whose delivery lock to free.")],
 ) -> None:
     """Free a Slack channel's delivery lock that a run which is gone still holds, and say who held it."""
+    import httpx
+
     from flows.slack.lock import unlock as unlock_channel
 
     with temporary_server_errors():
-        said = unlock_channel(channel)
+        try:
+            said = unlock_channel(channel)
+        except httpx.HTTPError as exc:
+            raise VocError(
+                f"the Prefect API did not answer ({one_line(exc)}): check PREFECT_API_URL "
+                "(and PREFECT_API_KEY on Prefect Cloud)"
+            ) from None
     console.print(said, markup=False, highlight=False, soft_wrap=True)
 
 

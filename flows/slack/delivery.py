@@ -1,10 +1,10 @@
 """Getting a report to Slack exactly once: each message posted once, in order, in one thread.
 
-Exactly once rests on three things: one delivery per channel at a time (a Prefect global concurrency
-limit, `channel_lock`), a ledger that records each message's ts (and that an attempt started), and
+Exactly once rests on three things: one delivery per channel at a time (`flows.slack.lock`), a
+ledger that records each message's ts and, apart, that an attempt started (`flows.slack.ledger`), and
 Slack itself for attempts whose outcome is unknown: every message carries its ledger key as Slack
 message metadata, so after a timeout, a dropped connection or a 5xx the channel's (or thread's)
-history says whether Slack stored it.
+history says whether Slack stored it, once Slack can no longer be storing it.
 """
 
 from __future__ import annotations

@@ -171,3 +171,14 @@ def test_unlock_frees_a_slot_no_record_accounts_for(prefect_server: None) -> Non
     )
     with channel_lock(channel, timeout=1):
         pass
+
+
+def test_unlock_without_a_prefect_api_is_one_line_naming_the_setting() -> None:
+    from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
+
+    with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:9/api", PREFECT_CLIENT_MAX_RETRIES: 0}):
+        result = CliRunner().invoke(app, ["unlock", "--channel", "C0NOWHERE"])
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: the Prefect API did not answer (ConnectError")
+    assert "check PREFECT_API_URL" in line
