@@ -238,3 +238,54 @@ def test_an_earlier_versions_summary_missing_from_slack_stops_in_one_line_withou
     with pytest.raises(LedgerError, match="^the summary of week 2026-11-16 in C0VOCWEEKLY was recorded by"):
         post_report(client, ledger_on(storage), summary_and_replies(), CHANNEL, None)
     assert slack_server.messages == []
+
+
+def test_an_entry_this_tool_did_not_write_stops_the_delivery_instead_of_reading_as_absent(
+    slack_server: SlackServer, client: WebClient, tmp_path: Path
+) -> None:
+    (tmp_path / ROOT).mkdir(parents=True)
+    (tmp_path / ROOT / "summary.json").write_bytes(b'{"value": "17900')  # torn, as no write here leaves one
+    with pytest.raises(LedgerError, match=r"summary\.json is not what this tool writes \(JSON\)"):
+        post_report(
+            client, ledger_on(LocalFileSystem(basepath=str(tmp_path))), summary_and_replies(), CHANNEL, None
+        )
+    assert slack_server.requests == []
+
+
+# Where the ledger lives: the storage Prefect keeps results in, looked up without falling back
+
+
+def test_regression_a_prefect_api_that_cannot_say_where_results_live_stops_the_delivery(
+    slack_server: SlackServer, client: WebClient
+) -> None:
+    """Prefect's own lookup of the server's default result storage falls back to the local folder on
+    any error: an empty ledger, so everything would be posted again."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_CLIENT_MAX_RETRIES, temporary_settings
+
+    with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:9/api", PREFECT_CLIENT_MAX_RETRIES: 0}):
+        with pytest.raises(LedgerError, match=r"^cannot find the delivery ledger's storage \(ConnectError"):
+            post_report(client, DeliveryLedger(CHANNEL, None, WEEK), summary_and_replies(), CHANNEL, None)
+    assert slack_server.requests == []
+
+
+def test_the_ledger_lives_in_the_servers_default_result_storage_or_the_block_named(
+    prefect_server: None, tmp_path: Path
+) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_RESULTS_DEFAULT_STORAGE_BLOCK, temporary_settings
+
+    server_default = LocalFileSystem(basepath=str(tmp_path / "server-default"))
+    block_id = server_default.save("voc-weekly-test-server-default", overwrite=True)
+    with get_client(sync_client=True) as prefect:
+        prefect.update_server_default_result_storage(block_id)
+        try:
+            DeliveryLedger(CHANNEL, None, WEEK).record("summary", "1790000000.000001")
+        finally:
+            prefect.clear_server_default_result_storage()
+    assert json.loads((tmp_path / "server-default" / ROOT / "summary.json").read_bytes()) == {
+        "value": "1790000000.000001"
+    }
+
+    with temporary_settings({PREFECT_RESULTS_DEFAULT_STORAGE_BLOCK: "local-file-system/no-such-block"}):
+        with pytest.raises(LedgerError, match=r"^cannot find the delivery ledger's storage \(ValueError"):
+            DeliveryLedger(CHANNEL, None, WEEK).posted_ts("summary")
