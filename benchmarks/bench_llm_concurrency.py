@@ -13,6 +13,8 @@ import platform
 import tempfile
 import time
 
+from pydantic import SecretStr
+
 from flows.llm.laas import write_laas_follow_ups_sync
 from flows.settings import VocSettings
 from tests.factories import change, weekly_report
@@ -44,7 +46,9 @@ def main() -> None:
                     VOC_LLM_CONCURRENCY=limit,
                 )
                 started = time.perf_counter()
-                follow_ups = write_laas_follow_ups_sync(report, list(report.follow_ups), settings)
+                follow_ups = write_laas_follow_ups_sync(
+                    report, list(report.follow_ups), settings, SecretStr(API_KEY)
+                )
                 elapsed = time.perf_counter() - started
             assert all(f.origin == "laas" for f in follow_ups), "every analysis should succeed"
             expected = math.ceil(args.categories / limit) * args.latency

@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 
 from flows import errors
 from flows.dry_run import check_out_folder
-from flows.errors import VocError
+from flows.errors import VocError, one_line
 from flows.formatting import evidence_line, neg_ratio_text, ticket_change_text
 from flows.report import WeeklyReport, check_coverage
 from flows.settings import VocSettings
@@ -276,6 +276,26 @@ def bot(
     run_bot(settings, http=http, host=host, port=port)
 
 
+@app.command()
+def unlock(
+    channel: Annotated[str, typer.Option("--channel", help="Slack channel ID whose delivery lock to free.")],
+) -> None:
+    """Free a Slack channel's delivery lock that a run which is gone still holds, and say who held it."""
+    import httpx
+
+    from flows.slack.lock import unlock as unlock_channel
+
+    with temporary_server_errors():
+        try:
+            said = unlock_channel(channel)
+        except httpx.HTTPError as exc:
+            raise VocError(
+                f"the Prefect API did not answer ({one_line(exc)}): check PREFECT_API_URL "
+                "(and PREFECT_API_KEY on Prefect Cloud)"
+            ) from None
+    console.print(said, markup=False, highlight=False, soft_wrap=True)
+
+
 def comparison_table(report: WeeklyReport) -> Table:
     """Every category of the week, in report order."""
     table = Table(
@@ -341,6 +361,11 @@ def main() -> None:
     # Both settings: the memoised path imports the collections even to find that nothing changed.
     os.environ.setdefault("PREFECT_SERVER_REGISTER_BLOCKS_ON_START", "false")
     os.environ.setdefault("PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION", "false")
+    # ...and it keeps concurrency leases in PREFECT_HOME, not in its memory: every command starts a
+    # server of its own, and a lease only a dead run's server knew could never be freed by the next run.
+    os.environ.setdefault(
+        "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE", "prefect.server.concurrency.lease_storage.filesystem"
+    )
     try:
         ensure_prefect_home()
     except VocError as exc:

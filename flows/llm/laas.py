@@ -7,11 +7,8 @@ show in Slack: never a response body, a stack trace or the API key.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import logging
 import math
-import threading
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
@@ -30,6 +27,7 @@ from tenacity.wait import wait_base
 from flows.errors import VocError
 from flows.llm.followups import FollowUp, builtin_follow_up, failed_follow_up
 from flows.llm.prompt import build_prompt
+from flows.logs import run_logger
 from flows.report import CategoryChange, WeeklyReport
 from flows.settings import VocSettings
 from flows.slack import mrkdwn
@@ -106,7 +104,7 @@ class Analyst:
         """One analysis per category, in order (LaaS calls run concurrently)."""
         if self.api_key is None:
             return [builtin_follow_up(report, change) for change in categories]
-        return write_laas_follow_ups_sync(report, categories, self.settings, api_key=self.api_key)
+        return write_laas_follow_ups_sync(report, categories, self.settings, self.api_key)
 
 
 def choose_analyst(settings: VocSettings, llm: str) -> Analyst:
@@ -212,7 +210,7 @@ def _log_retry(state: RetryCallState, label: str, max_attempts: int) -> None:
     error = state.outcome.exception() if state.outcome else None
     reason = error.reason if isinstance(error, LaasError) else type(error).__name__
     wait = state.next_action.sleep if state.next_action else 0.0
-    _logger().warning(
+    run_logger(__name__).warning(
         "LaaS analysis of %s: %s (attempt %d/%d), retrying in %.1f s",
         label or "a category",
         reason,
@@ -281,10 +279,10 @@ async def analyse(client: LaasClient, report: WeeklyReport, change: CategoryChan
     try:
         answer = await client.complete(build_prompt(report, change), label=label)
     except LaasError as exc:
-        _logger().warning("LaaS analysis of %s failed: %s", label, exc.reason)
+        run_logger(__name__).warning("LaaS analysis of %s failed: %s", label, exc.reason)
         return failed_follow_up(change, exc.reason)
     except Exception as exc:  # a bug in one analysis must not cost the other categories theirs
-        _logger().error("LaaS analysis of %s failed unexpectedly", label, exc_info=True)
+        run_logger(__name__).error("LaaS analysis of %s failed unexpectedly", label, exc_info=True)
         return failed_follow_up(change, f"unexpected error ({type(exc).__name__})")
     return FollowUp(category=change, body=mrkdwn.markdown_to_mrkdwn(answer), origin="laas")
 
@@ -293,20 +291,13 @@ async def write_laas_follow_ups(
     report: WeeklyReport,
     categories: list[CategoryChange],
     settings: VocSettings,
+    api_key: SecretStr,
     *,
-    api_key: SecretStr | None = None,
     backoff: Backoff = DEFAULT_BACKOFF,
 ) -> list[FollowUp]:
-    """All categories analysed at once (at most `llm_concurrency` calls in flight), in input order.
-
-    `api_key` is the key already looked up (Analyst); without it the settings say where it is.
-    """
+    """All categories analysed at once (at most `llm_concurrency` calls in flight), in input order."""
     if not categories:
         return []
-    if api_key is None:  # in a worker thread: loading a Secret block does blocking I/O
-        api_key = await asyncio.to_thread(laas_api_key, settings)
-    if api_key is None:
-        raise VocError(NO_KEY_MESSAGE, slack_text=NO_KEY_SLACK_TEXT)
     timeout = httpx.Timeout(settings.llm_timeout_seconds)
     async with httpx.AsyncClient(timeout=timeout) as http:
         client = LaasClient(http, settings, api_key, backoff=backoff)
@@ -317,44 +308,9 @@ def write_laas_follow_ups_sync(
     report: WeeklyReport,
     categories: list[CategoryChange],
     settings: VocSettings,
+    api_key: SecretStr,
     *,
-    api_key: SecretStr | None = None,
     backoff: Backoff = DEFAULT_BACKOFF,
 ) -> list[FollowUp]:
-    """`write_laas_follow_ups` for sync callers: a sync Prefect task, the CLI, or code inside a loop."""
-    coroutine = write_laas_follow_ups(report, categories, settings, api_key=api_key, backoff=backoff)
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:  # the usual case, a sync Prefect task included: no loop in this thread
-        return asyncio.run(coroutine)
-    # A loop already runs here, so asyncio.run would refuse: run ours in a daemon thread. The task
-    # is created here, so it keeps this thread's context (Prefect's run context, for its logger).
-    loop = asyncio.new_event_loop()
-    task = loop.create_task(coroutine)
-    thread = threading.Thread(target=_run_to_end, args=(loop, task), name="laas", daemon=True)
-    thread.start()
-    try:
-        thread.join()
-    except BaseException:
-        # Ctrl-C or SIGTERM while calls may be sleeping out a Retry-After: cancel them, don't wait.
-        loop.call_soon_threadsafe(task.cancel)
-        raise
-    loop.close()
-    return task.result()
-
-
-def _run_to_end(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:
-    """Run `task` on `loop`; its outcome (a result, an error, a cancellation) is read from the task."""
-    with contextlib.suppress(Exception, asyncio.CancelledError):
-        loop.run_until_complete(task)
-
-
-def _logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
-    """The Prefect run logger inside a flow or task run (shown in the UI), else this module's."""
-    from prefect.exceptions import MissingContextError
-    from prefect.logging import get_run_logger
-
-    try:
-        return get_run_logger()
-    except MissingContextError:
-        return logging.getLogger(__name__)
+    """`write_laas_follow_ups` for a sync caller (the flow's task): Ctrl-C or SIGTERM cancels the calls."""
+    return asyncio.run(write_laas_follow_ups(report, categories, settings, api_key, backoff=backoff))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from slack_sdk.models.blocks import Block
 
 from flows.errors import VocError
@@ -71,7 +72,9 @@ def flagged(count: int) -> WeeklyReport:
 def run(
     report: WeeklyReport, settings: VocSettings, categories: list[CategoryChange] | None = None
 ) -> list[FollowUp]:
-    return write_laas_follow_ups_sync(report, categories or report.follow_ups, settings, backoff=FAST)
+    key = settings.laas_api_key
+    assert key is not None
+    return write_laas_follow_ups_sync(report, categories or report.follow_ups, settings, key, backoff=FAST)
 
 
 # The response
@@ -246,17 +249,6 @@ def test_calls_run_concurrently_up_to_the_limit_and_results_keep_the_input_order
     assert [f.body.splitlines()[0] for f in follow_ups] == [f"{name} 후속 분석" for name in labels]
 
 
-def test_the_sync_wrapper_works_where_an_event_loop_is_already_running(
-    tmp_path: Path, server: LaasServer
-) -> None:
-    settings = laas_settings(tmp_path, server)
-
-    async def caller() -> list[FollowUp]:
-        return run(flagged(2), settings)
-
-    assert [f.origin for f in asyncio.run(caller())] == ["laas", "laas"]
-
-
 @pytest.fixture
 def ctrl_c_raises() -> Iterator[None]:
     """SIGINT raises KeyboardInterrupt as in a terminal (an xdist worker process ignores SIGINT)."""
@@ -279,14 +271,9 @@ def test_regression_an_interrupt_cancels_calls_sleeping_out_a_retry_after_instea
         interrupted.set()
         os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C; Prefect turns SIGTERM into an exception too
 
-    async def caller() -> list[FollowUp]:  # a running loop: the follow-ups run in another thread
-        return write_laas_follow_ups_sync(flagged(1), flagged(1).follow_ups, settings)
-
     threading.Thread(target=interrupt_once_rate_limited, daemon=True).start()
-    loop = asyncio.new_event_loop()  # not asyncio.run, whose Ctrl-C handler would only cancel
     with pytest.raises(KeyboardInterrupt):
-        loop.run_until_complete(caller())
-    loop.close()
+        write_laas_follow_ups_sync(flagged(1), flagged(1).follow_ups, settings, SecretStr(API_KEY))
     assert interrupted.is_set()
     time.sleep(4)  # past the Retry-After: a call still alive would have asked again by now
     assert [request.status for request in server.requests] == [429]
@@ -296,19 +283,14 @@ def test_regression_an_interrupt_cancels_calls_sleeping_out_a_retry_after_instea
 def test_the_async_api_runs_in_the_callers_loop(tmp_path: Path, server: LaasServer) -> None:
     report = flagged(2)
     follow_ups = asyncio.run(
-        write_laas_follow_ups(report, report.follow_ups, laas_settings(tmp_path, server))
+        write_laas_follow_ups(report, report.follow_ups, laas_settings(tmp_path, server), SecretStr(API_KEY))
     )
     assert [f.origin for f in follow_ups] == ["laas", "laas"]
 
 
-def test_no_categories_need_no_key_and_no_calls(tmp_path: Path) -> None:
-    assert write_laas_follow_ups_sync(flagged(0), [], make_settings(tmp_path, None)) == []
-
-
-def test_a_missing_key_is_a_clear_error(tmp_path: Path) -> None:
-    report = flagged(1)
-    with pytest.raises(VocError, match="LAAS_API_KEY"):
-        write_laas_follow_ups_sync(report, report.follow_ups, make_settings(tmp_path, None))
+def test_no_categories_make_no_calls(tmp_path: Path, server: LaasServer) -> None:
+    assert run(flagged(0), laas_settings(tmp_path, server), []) == []
+    assert server.requests == []
 
 
 # Choosing the analyst

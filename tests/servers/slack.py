@@ -1,7 +1,8 @@
 """A Slack-compatible Web API server on loopback, for real slack_sdk clients in tests.
 
-It implements the methods VOC Weekly calls (chat.postMessage, conversations.history,
-conversations.replies, auth.test), checks the bearer token, records every message with its metadata,
+It implements the methods VOC Weekly calls (chat.postMessage, chat.update, chat.getPermalink,
+conversations.history, conversations.replies, auth.test), checks the bearer token, records every
+message with its metadata (and every edit),
 and can be told to answer the next requests with faults (429 with Retry-After, 5xx, Slack errors, or
 storing the message and then answering too late or not at all) to exercise retries and error handling.
 `socket_mode()` adds apps.connections.open and a Socket Mode WebSocket that pushes events and
@@ -30,8 +31,9 @@ VALID_APP_TOKEN = "xapp-1-A0VOC-test"
 class Fault:
     """A canned answer for one request: an HTTP status, a JSON body and headers.
 
-    `store` accepts the message first (Slack has it, the client may never learn so); then the answer
-    comes after `delay` seconds, or never when `drop` closes the connection instead.
+    `store` accepts the message first (Slack has it, the client may never learn so), or only
+    `store_after` seconds after the request arrived (a slow Slack); then the answer comes after `delay`
+    seconds, or never when `drop` closes the connection instead.
     """
 
     status: int
@@ -40,11 +42,17 @@ class Fault:
     store: bool = False
     delay: float = 0.0
     drop: bool = False
+    store_after: float = 0.0
 
 
 def stored_then_slow(delay: float) -> Fault:
     """chat.postMessage stores the message, then answers after `delay` (beyond the client's timeout)."""
     return Fault(200, {}, store=True, delay=delay)
+
+
+def stored_late(after: float) -> Fault:
+    """chat.postMessage gets no answer: a slow Slack stores the message `after` seconds later."""
+    return Fault(200, {}, store=True, store_after=after, delay=after + 1, drop=True)
 
 
 def stored_then_dropped() -> Fault:
@@ -57,6 +65,7 @@ class SlackServer:
 
     def __init__(self) -> None:
         self.messages: list[dict[str, Any]] = []
+        self.edits: list[dict[str, Any]] = []  # chat.update: channel, ts and the new text, in order
         self.requests: list[str] = []  # API method of every request, faults included
         self.faults: list[Fault | None] = []
         self.channels = {"C0VOCWEEKLY", "C0ELSEWHERE"}
@@ -103,12 +112,21 @@ class SlackServer:
         with self._lock:
             self.requests.append(method)
             if self.faults and (fault := self.faults.pop(0)) is not None:
+                if fault.store and fault.store_after:
+                    late = threading.Timer(fault.store_after, self._store_late, (method, token, args))
+                    late.daemon = True
+                    late.start()
+                    return Fault(fault.status, fault.body, fault.headers, delay=fault.delay, drop=fault.drop)
                 if fault.store:
                     answer = self._answer(method, token, args)
                     body = fault.body or answer.body  # a fault's own answer, else the normal one
                     return Fault(fault.status, body, fault.headers, delay=fault.delay, drop=fault.drop)
                 return fault
             return self._answer(method, token, args)
+
+    def _store_late(self, method: str, token: str | None, args: dict[str, Any]) -> None:
+        with self._lock:
+            self._answer(method, token, args)
 
     def _answer(self, method: str, token: str | None, args: dict[str, Any]) -> Fault:
         if method == "apps.connections.open":  # the one method an app-level token may call
@@ -119,6 +137,8 @@ class SlackServer:
             return Fault(200, {"ok": False, "error": "invalid_auth"})
         if method == "auth.test":
             return Fault(200, {"ok": True, **BOT_IDENTITY})
+        if method in ("chat.update", "chat.getPermalink"):
+            return self._edit_or_link(method, args)
         if method not in ("chat.postMessage", "conversations.history", "conversations.replies"):
             return Fault(200, {"ok": False, "error": "unknown_method"})
         if args.get("channel") not in self.channels:
@@ -133,6 +153,23 @@ class SlackServer:
         ts = f"{self._last_ts:.6f}"
         self.messages.append({**args, "ts": ts})
         return Fault(200, {"ok": True, "channel": args["channel"], "ts": ts, "message": args})
+
+    def _edit_or_link(self, method: str, args: dict[str, Any]) -> Fault:
+        """chat.update replaces a message's text (and blocks); chat.getPermalink links to a message."""
+        channel, ts = args.get("channel"), args.get("ts" if method == "chat.update" else "message_ts")
+        if channel not in self.channels:
+            return Fault(200, {"ok": False, "error": "channel_not_found"})
+        message = next((m for m in self.messages if (m["channel"], m["ts"]) == (channel, ts)), None)
+        if message is None:
+            return Fault(200, {"ok": False, "error": "message_not_found"})
+        if method == "chat.getPermalink":
+            link = f"https://voc-test.slack.com/archives/{channel}/p{str(ts).replace('.', '')}"
+            if (thread := message.get("thread_ts")) and thread != ts:
+                link += f"?thread_ts={thread}&cid={channel}"
+            return Fault(200, {"ok": True, "channel": channel, "permalink": link})
+        message.update({k: args[k] for k in ("text", "blocks") if k in args})
+        self.edits.append({"channel": channel, "ts": ts, "text": message.get("text")})
+        return Fault(200, {"ok": True, "channel": channel, "ts": ts, "text": message.get("text")})
 
     def _history(self, args: dict[str, Any], found: list[dict[str, Any]]) -> Fault:
         """Messages of a channel (newest first) or a thread (oldest first) between oldest and latest."""
