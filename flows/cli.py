@@ -82,6 +82,7 @@ class Llm(StrEnum):
 
     auto = "auto"
     laas = "laas"
+    openai = "openai"
     builtin = "builtin"
 
 
@@ -128,8 +129,13 @@ def run(
     ] = False,
     out: Annotated[Path | None, typer.Option(help="Dry-run folder (default: .voc/out/<week>).")] = None,
     llm: Annotated[
-        Llm, typer.Option(help="Follow-up analysis: LaaS if a key is set (auto), laas or builtin.")
-    ] = Llm.auto,
+        Llm | None,
+        typer.Option(
+            help="Follow-up analysis: auto (LaaS if keyed, else OpenAI-compatible if keyed, else built-in), "
+            "laas, openai or builtin. Default: VOC_LLM, else auto.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the weekly report flow (a dry run when no Slack token is configured)."""
     from flows.flow import voc_weekly_report
@@ -150,7 +156,7 @@ def run(
             force=force,
             thread_ts=None,
             out_dir=str(out) if out else None,
-            llm=llm.value,
+            llm=llm.value if llm else None,
             return_state=True,
         )
     if state.is_failed():

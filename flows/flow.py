@@ -12,7 +12,7 @@ from prefect.states import Completed, Failed, State
 from flows.dry_run import DryRunFolder
 from flows.errors import VocError, hide_user_error_tracebacks
 from flows.llm.followups import FollowUp
-from flows.llm.laas import Analyst, choose_analyst
+from flows.llm.analyst import Analyst, LlmChoice, choose_analyst
 from flows.outcome import (
     ALREADY_POSTED,
     QUIET_WEEK,
@@ -34,7 +34,6 @@ from flows.warehouse.readers import Warehouse, open_warehouse, read_report
 from flows.warehouse.source import prepare_source
 from flows.weeks import resolve_report_week
 
-LlmChoice = Literal["auto", "laas", "builtin"]
 Destination = SlackDelivery | DryRunFolder
 
 
@@ -46,7 +45,7 @@ def voc_weekly_report(
     force: bool = False,
     thread_ts: str | None = None,
     out_dir: str | None = None,
-    llm: LlmChoice = "auto",
+    llm: LlmChoice | None = None,
 ) -> State[Any]:
     """Build the week's VOC marts with dbt and post the Slack summary plus one reply per flagged category."""
     hide_user_error_tracebacks()
@@ -60,11 +59,13 @@ def voc_weekly_report(
                 if (delivered := destination.delivered(force)) is not None:
                     publish_table(delivered)
                     return finished(outcome, ALREADY_POSTED)
-                analyst = choose_analyst(settings, llm)  # `--llm laas` without a key fails before any work
+                # `--llm laas|openai` without a key fails before any work; None = VOC_LLM (default auto).
+                analyst = choose_analyst(settings, llm)
+                get_run_logger().info("Follow-up analysis: %s", analyst.description())
 
                 relations = build_marts(settings, week)
                 report = load_report(open_warehouse(settings), relations, week)
-                summary = report_summary(report)
+                summary = report_summary(report) | {"llm": analyst.name}
                 publish_table(summary)
                 warn_about_unused_rows(report)
                 check_coverage(report)
