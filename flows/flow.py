@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -11,8 +11,8 @@ from prefect.states import Completed, Failed, State
 
 from flows.dry_run import DryRunFolder
 from flows.errors import VocError, hide_user_error_tracebacks
-from flows.llm.followups import FollowUp
 from flows.llm.analyst import Analyst, LlmChoice, choose_analyst
+from flows.llm.followups import FollowUp
 from flows.outcome import (
     ALREADY_POSTED,
     QUIET_WEEK,

@@ -164,7 +164,11 @@ def test_a_rerun_replaces_only_the_files_it_wrote(tmp_path: Path) -> None:
 def voc_weekly_run(folder: Path, **env: str) -> subprocess.CompletedProcess[str]:
     """A real `voc-weekly run` in its own process, on the edge-case export, with no ambient settings."""
     source = write_source(folder / "export.parquet", edge_case_rows())
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SLACK_", "VOC_", "LAAS_", "OPENAI_"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PREFECT_", "SLACK_", "VOC_", "LAAS_", "OPENAI_"))
+    }
     clean |= {
         "PREFECT_HOME": str(folder / "prefect-home"),
         "VOC_SOURCE_PATH": str(source),

@@ -61,7 +61,9 @@ def api_key(source: KeySource, value: SecretStr | None, block: str | None) -> Se
         # _sync: a sync caller inside an async flow would otherwise get a coroutine back.
         loaded = Secret.load(block, _sync=True)  # type: ignore[call-arg]
     except ValueError:
-        raise source.bad_block(block, "no such Secret block (create it in Prefect, or unset the variable)") from None
+        raise source.bad_block(
+            block, "no such Secret block (create it in Prefect, or unset the variable)"
+        ) from None
     secret = cast("Secret[Any]", loaded).get()
     if not isinstance(secret, str) or not secret.strip():
         raise source.bad_block(block, "the Secret block must hold the API key as a non-empty string")
@@ -92,14 +94,17 @@ class Analyst:
         if self.name == "laas":
             return f"LaaS at {self.settings.laas_base_url}"
         if self.name == "openai":
-            return f"the OpenAI-compatible endpoint {self.settings.openai_base_url}, model {self.settings.llm_model}"
+            settings = self.settings
+            return f"the OpenAI-compatible endpoint {settings.openai_base_url}, model {settings.llm_model}"
         return "the built-in summary (no LLM key configured)"
 
     def write(self, report: WeeklyReport, categories: list[CategoryChange]) -> list[FollowUp]:
         """One analysis per category, in order (LLM calls run concurrently)."""
         if self.name == "builtin" or self.api_key is None:
             return [builtin_follow_up(report, change) for change in categories]
-        return write_follow_ups_sync(report, categories, self.settings, self._connect(self.api_key), backoff=self.backoff)
+        return write_follow_ups_sync(
+            report, categories, self.settings, self._connect(self.api_key), backoff=self.backoff
+        )
 
     def _connect(self, key: SecretStr) -> Callable[[], AbstractAsyncContextManager[Transport]]:
         if self.name == "laas":

@@ -61,8 +61,15 @@ class LlmError(Exception):
 class Transport(Protocol):
     """One service's way of sending a prompt; it raises LlmError, never anything else it expects."""
 
-    origin: Literal["laas", "openai"]  # the FollowUp's origin
-    service: str  # how the run log names the service: "LaaS", "OpenAI-compatible endpoint"
+    @property
+    def origin(self) -> Literal["laas", "openai"]:
+        """The FollowUp's origin."""
+        ...
+
+    @property
+    def service(self) -> str:
+        """How the run log names the service: "LaaS", "OpenAI-compatible endpoint"."""
+        ...
 
     async def send(self, prompt: str) -> str:
         """The model's answer as text (not yet checked for emptiness)."""
@@ -77,7 +84,9 @@ class LlmCaller:
     """Sends prompts through a transport: at most VOC_LLM_CONCURRENCY in flight, each attempt timed
     out, 429/5xx/timeouts/connection errors retried within VOC_MAX_RETRY_WAIT_SECONDS."""
 
-    def __init__(self, transport: Transport, settings: VocSettings, backoff: Backoff = DEFAULT_BACKOFF) -> None:
+    def __init__(
+        self, transport: Transport, settings: VocSettings, backoff: Backoff = DEFAULT_BACKOFF
+    ) -> None:
         self._transport = transport
         self._timeout = settings.llm_timeout_seconds
         self._max_attempts = settings.llm_max_attempts
@@ -102,7 +111,7 @@ class LlmCaller:
     async def _attempt(self, prompt: str) -> str:
         async with self._slots:
             try:
-                # The client's own timeout bounds each read; this bounds the whole call, slow trickles included.
+                # The client's timeout bounds each read; this bounds the whole call, slow trickles included.
                 async with asyncio.timeout(self._timeout):
                     answer = await self._transport.send(prompt)
             except TimeoutError:
@@ -190,7 +199,9 @@ def content_text(content: Any) -> str:
     raise LlmError("malformed response (content is neither text nor a list of parts)")
 
 
-async def analyse(caller: LlmCaller, transport: Transport, report: WeeklyReport, change: CategoryChange) -> FollowUp:
+async def analyse(
+    caller: LlmCaller, transport: Transport, report: WeeklyReport, change: CategoryChange
+) -> FollowUp:
     """One category's follow-up: the model's answer as mrkdwn, or a one-line failure notice."""
     label = change.category_label
     try:

@@ -38,7 +38,11 @@ class Endpoint:
 
     def env(self) -> dict[str, str]:
         """The settings of a run that uses this service (as environment variables)."""
-        values = {"VOC_LLM": self.name, self.key_setting: self.server.api_key, self.url_setting: self.server.url}
+        values = {
+            "VOC_LLM": self.name,
+            self.key_setting: self.server.api_key,
+            self.url_setting: self.server.url,
+        }
         return values | ({"VOC_LLM_MODEL": MODEL} if self.name == "openai" else {})
 
     def settings(self, tmp_path: Path, **overrides: Any) -> VocSettings:

@@ -36,7 +36,9 @@ def test_llm_choice(tmp_path: Path, llm: str, configured: dict[str, str], expect
     assert (analyst.api_key is None) == (expected == "builtin")
 
 
-@pytest.mark.parametrize(("voc_llm", "expected"), [("openai", "openai"), ("builtin", "builtin"), ("auto", "laas")])
+@pytest.mark.parametrize(
+    ("voc_llm", "expected"), [("openai", "openai"), ("builtin", "builtin"), ("auto", "laas")]
+)
 def test_voc_llm_chooses_when_no_llm_is_given(tmp_path: Path, voc_llm: str, expected: str) -> None:
     settings = make_settings(tmp_path, None, VOC_LLM=voc_llm, **LAAS, **OPENAI)
     assert choose_analyst(settings).name == expected

@@ -80,7 +80,16 @@ def test_both_content_shapes_become_the_reply(tmp_path: Path, endpoint: Endpoint
         replies.malformed(b'{"choices": [{"message": {"content": 42}}]}'),
         replies.malformed(b'{"choices": [{"message": {"role": "assistant", "content": null}}]}'),
     ],
-    ids=["not-json", "no-choices", "empty-choices", "image-only", "empty-string", "no-parts", "number", "null"],
+    ids=[
+        "not-json",
+        "no-choices",
+        "empty-choices",
+        "image-only",
+        "empty-string",
+        "no-parts",
+        "number",
+        "null",
+    ],
 )
 def test_a_malformed_response_is_a_one_line_failure(tmp_path: Path, endpoint: Endpoint, reply: Reply) -> None:
     endpoint.server.plan("cat-01", reply)
@@ -124,7 +133,9 @@ def test_a_long_hostile_answer_becomes_valid_escaped_complete_slack_messages(
 
 
 @pytest.mark.parametrize("status", [429, 503])
-def test_retry_after_is_honoured_then_the_answer_arrives(tmp_path: Path, endpoint: Endpoint, status: int) -> None:
+def test_retry_after_is_honoured_then_the_answer_arrives(
+    tmp_path: Path, endpoint: Endpoint, status: int
+) -> None:
     endpoint.server.plan("cat-01", replies.rate_limited(retry_after=1, status=status))
     [follow_up] = write(flagged(1), endpoint.settings(tmp_path))
     assert follow_up.origin == endpoint.name
@@ -175,7 +186,9 @@ def test_a_base_url_that_does_not_resolve_is_a_one_line_reason_naming_it(
     # A URL that is not http(s) never gets this far: the settings refuse it (tests/test_hostile_inputs.py).
     settings = endpoint.settings(tmp_path, **{endpoint.url_setting: "http://llm.invalid/v1"})
     [follow_up] = write(flagged(1), settings)
-    assert follow_up.origin == "failed" and endpoint.url_setting in follow_up.body and "\n" not in follow_up.body
+    assert (
+        follow_up.origin == "failed" and endpoint.url_setting in follow_up.body and "\n" not in follow_up.body
+    )
 
 
 def test_regression_retry_after_100000_is_not_waited_for_and_the_reason_names_the_cap(

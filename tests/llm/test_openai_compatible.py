@@ -47,7 +47,9 @@ def test_the_sdk_does_not_retry_on_its_own(tmp_path: Path, endpoint: Endpoint) -
     assert [request.status for request in endpoint.server.requests] == [500, 500]
 
 
-def test_a_model_the_endpoint_does_not_serve_is_a_one_line_failure(tmp_path: Path, endpoint: Endpoint) -> None:
+def test_a_model_the_endpoint_does_not_serve_is_a_one_line_failure(
+    tmp_path: Path, endpoint: Endpoint
+) -> None:
     [follow_up] = write(flagged(1), endpoint.settings(tmp_path, VOC_LLM_MODEL="no-such-model"))
     assert follow_up.body == ":warning: 후속 분석을 생성하지 못했습니다 (사유: HTTP 404)"
     assert len(endpoint.server.requests) == 1

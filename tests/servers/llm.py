@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
+
 @dataclass(frozen=True)
 class Reply:
     """How to answer one request."""
