@@ -261,6 +261,29 @@ def dbt(ctx: typer.Context) -> None:
     invoke_dbt(settings, args)
 
 
+docs_app = typer.Typer(
+    cls=OneLineErrors,
+    help="The dbt docs as one static page analysts open in a browser.",
+    no_args_is_help=True,
+)
+app.add_typer(docs_app, name="docs")
+
+
+@docs_app.command("build")
+def docs_build(
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for index.html, manifest.json, catalog.json (default: .voc/docs)."),
+    ] = None,
+) -> None:
+    """`dbt docs generate --static` on the configured target: one index.html that opens without a network."""
+    from flows.docs import build_docs, model_page_url
+
+    page = build_docs(VocSettings(), out)
+    console.print(f"Wrote {escape(str(page.resolve()))} (open it in a browser; no server needed)")
+    console.print(f"voc_weekly_comparison: {escape(model_page_url(page.resolve().as_uri()))}", soft_wrap=True)
+
+
 @app.command()
 def bot(
     http: Annotated[

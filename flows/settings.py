@@ -97,6 +97,10 @@ class VocSettings(BaseSettings):
     slack_api_url: HttpUrl = Field("https://slack.com/api/", validation_alias="VOC_SLACK_API_URL")
     slack_channel: str | None = Field(None, validation_alias="VOC_SLACK_CHANNEL")
     dashboard_url: HttpUrl | None = Field(None, validation_alias="VOC_DASHBOARD_URL")
+    # The published dbt docs page (flows/docs.py): the summary's footer links its comparison model.
+    docs_url: HttpUrl | None = Field(None, validation_alias="VOC_DOCS_URL")
+    # A prefect-gcp GcsBucket block: where the `docs` deployment publishes the page.
+    docs_bucket_block: str | None = Field(None, validation_alias="VOC_DOCS_BUCKET_BLOCK")
     post_quiet_weeks: bool = Field(True, validation_alias="VOC_POST_QUIET_WEEKS")
     summary_max_per_severity: int = Field(20, ge=1, le=100, validation_alias="VOC_SUMMARY_MAX_PER_SEVERITY")
     # `significant`: only CRITICAL/MONITOR flags that pass the false-discovery gate get a reply.
