@@ -9,6 +9,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, Failed, State
 
+from flows.docs import model_page_url
 from flows.dry_run import DryRunFolder
 from flows.errors import VocError, hide_user_error_tracebacks
 from flows.llm.analyst import Analyst, LlmChoice, choose_analyst
@@ -144,6 +145,7 @@ def report_messages(
         report,
         max_per_severity=settings.summary_max_per_severity,
         dashboard_url=settings.dashboard_url,
+        docs_url=model_page_url(settings.docs_url) if settings.docs_url else None,
     )
     return [summary] + [m for follow_up in follow_ups for m in build_follow_up_messages(follow_up)]
 

@@ -175,6 +175,9 @@ def test_no_secret_reaches_the_logs_or_artifacts(delivered: Delivered) -> None:
     assert VALID_TOKEN not in recorded and "xoxb-" not in recorded and LAAS_KEY not in recorded
 
 
+DOCS_URL = "https://storage.googleapis.com/voc-docs/voc-weekly/index.html"
+
+
 @dataclass
 class ThroughOpenAi:
     posted: State[Any]
@@ -194,7 +197,7 @@ def through_openai(
     endpoint = start_llm("openai")
     endpoint.server.plan(f"카테고리: {label(LOGIN)}", answer(FULL_ANALYSIS))
     try:
-        with scenario(folder, edge_export, **endpoint.env()) as slack:
+        with scenario(folder, edge_export, VOC_DOCS_URL=DOCS_URL, **endpoint.env()) as slack:
             posted = run()
             messages = list(slack.messages)
             dry_run = run(dry_run=True, out_dir=str(folder / "out"))
@@ -218,6 +221,17 @@ def test_the_models_reply_arrives_in_the_thread_through_an_openai_compatible_end
         assert section in login_text
     assert "*두 배*" in login_text and "&lt;!channel&gt;" in login_text
     assert through_openai.requests == 2 * len(FOLLOW_UP_ORDER)  # the run, then the dry run
+
+
+def test_voc_docs_url_links_the_comparison_models_docs_from_the_summary(
+    through_openai: ThroughOpenAi,
+) -> None:
+    summary = through_openai.messages[0]
+    [button] = summary["blocks"][-1]["elements"]
+    assert (button["text"]["text"], button["url"]) == (
+        "모델 문서",
+        f"{DOCS_URL}#!/model/model.voc_weekly.voc_weekly_comparison",
+    )
 
 
 def test_the_run_log_and_report_json_say_which_analysis_was_used(

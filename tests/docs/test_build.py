@@ -126,6 +126,19 @@ def test_in_a_browser_offline_the_comparison_models_page_shows_its_description(d
     assert "severity" in text.split(first_sentence, 1)[1]  # its columns are listed below
 
 
+@pytest.mark.parametrize(
+    "docs_url",
+    [
+        "https://storage.googleapis.com/b/voc/index.html",
+        "https://storage.googleapis.com/b/voc/index.html#!/overview",
+    ],
+)
+def test_the_model_page_url_is_the_page_with_dbt_docs_anchor_for_the_model(docs_url: str) -> None:
+    assert model_page_url(docs_url) == (
+        "https://storage.googleapis.com/b/voc/index.html#!/model/model.voc_weekly.voc_weekly_comparison"
+    )
+
+
 def test_out_with_files_of_someone_else_is_refused_in_one_line_and_left_alone(tmp_path: Path) -> None:
     out = tmp_path / "site"
     out.mkdir()
