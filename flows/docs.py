@@ -98,7 +98,7 @@ def load_bucket(block_name: str | None) -> GcsBucket:
         )
     try:
         # _sync: a sync caller inside an async flow would otherwise get a coroutine back.
-        loaded = GcsBucket.load(block_name, _sync=True)  # type: ignore[call-arg]
+        loaded = GcsBucket.load(block_name, _sync=True)
     except ValueError:
         raise VocError(
             f"VOC_DOCS_BUCKET_BLOCK={block_name}: no such GcsBucket block (create it in Prefect, see README)"
