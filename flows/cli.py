@@ -139,6 +139,7 @@ def run(
 ) -> None:
     """Run the weekly report flow (a dry run when no Slack token is configured)."""
     from flows.flow import voc_weekly_report
+    from flows.llm.analyst import choose_analyst
     from flows.outcome import Outcome
     from flows.warehouse.source import prepare_source
 
@@ -147,6 +148,8 @@ def run(
     report_week = resolve_report_week(week, name="--week")
     if out is not None:
         check_out_folder(out, is_default=False)
+    if not (settings.laas_api_key_block or settings.openai_api_key_block):  # blocks: read in the flow
+        choose_analyst(settings, llm.value if llm else None)  # a missing key or model: one line, now
     prepare_source(settings, report_week)
     with temporary_server_errors():
         state = voc_weekly_report(

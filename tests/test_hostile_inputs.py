@@ -265,6 +265,12 @@ HOSTILE_OPTIONS: list[tuple[str, list[str], str]] = [
     ("--out is someone's folder", ["run", "--week", WEEK, "--out", "<user>"], "did not write"),
     ("--out is a file", ["run", "--week", WEEK, "--out", "<user>/report.json"], "is a file"),
     ("--llm is unknown", ["run", "--week", WEEK, "--llm", "gpt"], "'gpt' is not one of"),
+    ("--llm laas without a key", ["run", "--week", WEEK, "--llm", "laas"], "--llm laas needs LAAS_API_KEY"),
+    (
+        "--llm openai without a key",
+        ["run", "--week", WEEK, "--llm", "openai"],
+        "--llm openai needs OPENAI_API_KEY",
+    ),
     ("unknown option", ["run", "--weeks", WEEK], "No such option: --weeks"),
     ("--week without a value", ["run", "--week"], "requires an argument"),
     ("unknown command", ["report"], "No such command 'report'"),
