@@ -39,6 +39,9 @@ demo-data: $(VENV)/.installed    ## (Re)write the demo Parquet export
 dbt-build: $(VENV)/.installed    ## dbt build on the embedded DuckDB default
 	$(BIN)/voc-weekly dbt build
 
+docs: $(VENV)/.installed         ## The dbt docs as one static page: .voc/docs/index.html
+	$(BIN)/voc-weekly docs build
+
 dbt-docs: $(VENV)/.installed     ## dbt docs generate + serve on the embedded default
 	$(BIN)/voc-weekly dbt docs generate
 	$(BIN)/voc-weekly dbt docs serve
