@@ -82,6 +82,7 @@ class Llm(StrEnum):
 
     auto = "auto"
     laas = "laas"
+    openai = "openai"
     builtin = "builtin"
 
 
@@ -128,11 +129,17 @@ def run(
     ] = False,
     out: Annotated[Path | None, typer.Option(help="Dry-run folder (default: .voc/out/<week>).")] = None,
     llm: Annotated[
-        Llm, typer.Option(help="Follow-up analysis: LaaS if a key is set (auto), laas or builtin.")
-    ] = Llm.auto,
+        Llm | None,
+        typer.Option(
+            help="Follow-up analysis: auto (LaaS if keyed, else OpenAI-compatible if keyed, else built-in), "
+            "laas, openai or builtin. Default: VOC_LLM, else auto.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the weekly report flow (a dry run when no Slack token is configured)."""
     from flows.flow import voc_weekly_report
+    from flows.llm.analyst import choose_analyst
     from flows.outcome import Outcome
     from flows.warehouse.source import prepare_source
 
@@ -141,6 +148,8 @@ def run(
     report_week = resolve_report_week(week, name="--week")
     if out is not None:
         check_out_folder(out, is_default=False)
+    if not (settings.laas_api_key_block or settings.openai_api_key_block):  # blocks: read in the flow
+        choose_analyst(settings, llm.value if llm else None)  # a missing key or model: one line, now
     prepare_source(settings, report_week)
     with temporary_server_errors():
         state = voc_weekly_report(
@@ -150,7 +159,7 @@ def run(
             force=force,
             thread_ts=None,
             out_dir=str(out) if out else None,
-            llm=llm.value,
+            llm=llm.value if llm else None,
             return_state=True,
         )
     if state.is_failed():
@@ -253,6 +262,29 @@ def dbt(ctx: typer.Context) -> None:
     if not {"--help", "-h", "--version"} & set(args):  # dbt's own help needs no source
         prepare_source(settings)
     invoke_dbt(settings, args)
+
+
+docs_app = typer.Typer(
+    cls=OneLineErrors,
+    help="The dbt docs as one static page analysts open in a browser.",
+    no_args_is_help=True,
+)
+app.add_typer(docs_app, name="docs")
+
+
+@docs_app.command("build")
+def docs_build(
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for index.html, manifest.json, catalog.json (default: .voc/docs)."),
+    ] = None,
+) -> None:
+    """`dbt docs generate --static` on the configured target: one index.html that opens without a network."""
+    from flows.docs import build_docs, model_page_url
+
+    page = build_docs(VocSettings(), out)
+    console.print(f"Wrote {escape(str(page.resolve()))} (open it in a browser; no server needed)")
+    console.print(f"voc_weekly_comparison: {escape(model_page_url(page.resolve().as_uri()))}", soft_wrap=True)
 
 
 @app.command()

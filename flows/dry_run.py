@@ -27,11 +27,11 @@ SUMMARY_TS_PLACEHOLDER = "<ts of the summary message>"
 _OWN_NAME = re.compile(r"\d{2,}-[\w-]+\.json|report\.json")
 
 
-def check_out_folder(folder: Path, is_default: bool) -> None:
+def check_out_folder(folder: Path, is_default: bool, what: str = "the dry-run payloads") -> None:
     """Refuse (in one line) a folder the run may not write into, before any work is done."""
     where = f"--out {folder}"
     if folder.exists() and not folder.is_dir():
-        raise OutDirError(f"{where}: is a file; give a folder for the dry-run payloads")
+        raise OutDirError(f"{where}: is a file; give a folder for {what}")
     if is_default or not folder.exists() or (folder / RECORD).is_file():
         return
     if any(folder.iterdir()):

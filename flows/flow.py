@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 
+from flows.docs import model_page_url
 from flows.dry_run import DryRunFolder
 from flows.errors import VocError, hide_user_error_tracebacks
+from flows.llm.analyst import Analyst, LlmChoice, choose_analyst
 from flows.llm.followups import FollowUp
-from flows.llm.laas import Analyst, choose_analyst
 from flows.outcome import (
     ALREADY_POSTED,
     QUIET_WEEK,
@@ -36,7 +37,6 @@ from flows.warehouse.readers import Warehouse, open_warehouse, read_report
 from flows.warehouse.source import prepare_source
 from flows.weeks import resolve_report_week
 
-LlmChoice = Literal["auto", "laas", "builtin"]
 Destination = SlackDelivery | DryRunFolder
 
 
@@ -48,7 +48,7 @@ def voc_weekly_report(
     force: bool = False,
     thread_ts: str | None = None,
     out_dir: str | None = None,
-    llm: LlmChoice = "auto",
+    llm: LlmChoice | None = None,
     status_ts: str | None = None,
 ) -> State[Any]:
     """Build the week's VOC marts with dbt and post the Slack summary plus one reply per flagged category.
@@ -68,11 +68,13 @@ def voc_weekly_report(
                     if delivered:  # empty when an earlier version recorded it (never unpickled)
                         publish_table(delivered)
                     return finished(destination, status_ts, outcome, ALREADY_POSTED)
-                analyst = choose_analyst(settings, llm)  # `--llm laas` without a key fails before any work
+                # `--llm laas|openai` without a key fails before any work; None = VOC_LLM (default auto).
+                analyst = choose_analyst(settings, llm)
+                get_run_logger().info("Follow-up analysis: %s", analyst.description())
 
                 relations = build_marts(settings, week)
                 report = load_report(open_warehouse(settings), relations, week)
-                summary = report_summary(report)
+                summary = report_summary(report) | {"llm": analyst.name}
                 publish_table(summary)
                 warn_about_unused_rows(report)
                 check_coverage(report)
@@ -154,6 +156,7 @@ def report_messages(
         report,
         max_per_severity=settings.summary_max_per_severity,
         dashboard_url=settings.dashboard_url,
+        docs_url=model_page_url(settings.docs_url) if settings.docs_url else None,
     )
     return [summary] + [m for follow_up in follow_ups for m in build_follow_up_messages(follow_up)]
 

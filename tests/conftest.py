@@ -51,6 +51,14 @@ def _no_ambient_config(monkeypatch: pytest.MonkeyPatch) -> None:
         "GOOGLE_APPLICATION_CREDENTIALS",
         "VOC_MAX_RETRY_WAIT_SECONDS",
         "VOC_DELIVERY_LOCK_TIMEOUT_SECONDS",
+        "VOC_LLM",
+        "VOC_LLM_MODEL",
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "VOC_OPENAI_SECRET_BLOCK",
+        "VOC_DOCS_URL",
+        "VOC_DOCS_BUCKET_BLOCK",
+        "STORAGE_EMULATOR_HOST",
     ):
         monkeypatch.delenv(name, raising=False)
 

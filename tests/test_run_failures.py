@@ -176,7 +176,11 @@ def test_regression_a_rerun_after_100_or_more_messages_leaves_none_of_them_behin
 def voc_weekly_run(folder: Path, **env: str) -> subprocess.CompletedProcess[str]:
     """A real `voc-weekly run` in its own process, on the edge-case export, with no ambient settings."""
     source = write_source(folder / "export.parquet", edge_case_rows())
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SLACK_", "VOC_", "LAAS_"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PREFECT_", "SLACK_", "VOC_", "LAAS_", "OPENAI_"))
+    }
     clean |= {
         "PREFECT_HOME": str(folder / "prefect-home"),
         "VOC_SOURCE_PATH": str(source),

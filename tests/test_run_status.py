@@ -21,7 +21,7 @@ from pydantic import SecretStr
 
 from flows.errors import GENERIC_SLACK_TEXT
 from flows.flow import voc_weekly_report
-from flows.llm.laas import NO_KEY_SLACK_TEXT
+from flows.llm.analyst import LAAS_KEY
 from flows.slack.client import slack_client
 from flows.slack.status import failed_text
 from tests.flow_runs import CHANNEL, run_records, scenario
@@ -30,6 +30,7 @@ from tests.sources import edge_case_rows, write_source
 
 REPO = Path(__file__).resolve().parent.parent
 REPORT_WEEK = date(2026, 11, 16)
+NO_KEY_SLACK_TEXT = LAAS_KEY.missing("laas").slack_text
 HOURGLASS = ":hourglass_flowing_sand: 주간 VOC 변화를 확인 중입니다."
 NOTICE = ":warning: 주간 VOC 리포트를 보내지 않았습니다: "
 ASKED, ASKED_AGAIN, NO_KEY, BROKEN = (

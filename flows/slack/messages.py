@@ -134,7 +134,11 @@ def _severity_blocks(severity: Severity, changes: list[CategoryChange], max_list
 
 
 def build_summary(
-    report: WeeklyReport, *, max_per_severity: int = 20, dashboard_url: str | None = None
+    report: WeeklyReport,
+    *,
+    max_per_severity: int = 20,
+    dashboard_url: str | None = None,
+    docs_url: str | None = None,
 ) -> SlackMessage:
     """The summary message (SPEC §5): always valid Block Kit, whatever the number of categories."""
     head: list[Block] = [
@@ -150,12 +154,15 @@ def build_summary(
         ContextBlock(elements=[_md(f"기준: {criteria_text(report.thresholds)}")]),
     ]
     foot += [ContextBlock(elements=[_md(note)]) for note in data_notes(report.coverage)]
-    if dashboard_url:
-        foot.append(
-            ActionsBlock(
-                elements=[ButtonElement(text="대시보드 열기", url=dashboard_url, action_id="dashboard")]
-            )
-        )
+    links = (
+        [ButtonElement(text="대시보드 열기", url=dashboard_url, action_id="dashboard")]
+        if dashboard_url
+        else []
+    )
+    # The dbt docs of the comparison model: how the rule and the evidence above are computed.
+    links += [ButtonElement(text="모델 문서", url=docs_url, action_id="docs")] if docs_url else []
+    if links:
+        foot.append(ActionsBlock(elements=links))
 
     # Each severity costs at most: divider, title, its field sections and the overflow line.
     per_severity_budget = (MAX_BLOCKS - len(head) - len(foot)) // len(LISTED_SEVERITIES) - 3
