@@ -1,8 +1,10 @@
 """The Slack bot process: the Bolt app and its wiring, `--check`, Socket Mode and the HTTP server.
 
-Socket Mode by default (no public URL needed), or Slack's Events API over HTTP (`/slack/events`) on
-uvicorn. The listener itself is `flows.slack.mentions`. The bot token is looked up once and its one
-WebClient is passed down.
+Socket Mode by default (no public URL needed), or Slack's Events API and slash commands over HTTP
+(`/slack/events`) on uvicorn. Both serve the health endpoints (`flows.slack.health`; Socket Mode on
+`--health-port`) and stop cleanly on SIGTERM (`flows.slack.lifecycle`). The listeners are
+`flows.slack.mentions` (mentions, DMs) and `flows.slack.commands` (`/voc-weekly`). The bot token is
+looked up once and its one WebClient is passed down.
 """
 
 from __future__ import annotations
@@ -12,8 +14,7 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from slack_bolt import App
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
@@ -22,23 +23,36 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from flows.errors import VocError, one_line
 from flows.settings import VocSettings
-from flows.slack import mentions
+from flows.slack import commands, mentions
 from flows.slack.client import FATAL_SLACK_ERRORS, slack_client, slack_token
+from flows.slack.health import ConnectionWatch, Health, health_app, health_routes
+from flows.slack.lifecycle import (
+    ACK_GRACE_SECONDS,
+    LISTENER_GRACE_SECONDS,
+    ListenerThreads,
+    StoppableSocketModeHandler,
+    stop_on_signals,
+)
 
 if TYPE_CHECKING:
     import uvicorn
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from starlette.applications import Starlette
 
 logger = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 BOLT_LOGGER = "flows.slack.bot.bolt"
+CONNECTION_CHECK_SECONDS = 1.0  # how often Socket Mode's connection is looked at (for /healthz)
 
 
 def build_app(
-    settings: VocSettings, client: WebClient, *, start: mentions.StartReport = mentions.start_report
+    settings: VocSettings,
+    client: WebClient,
+    *,
+    start: mentions.StartReport = mentions.start_report,
+    listeners: ListenerThreads | None = None,
 ) -> App:
-    """The Bolt app on the bot's WebClient, with the mention listener registered."""
+    """The Bolt app on the bot's WebClient: mentions, DMs and `/voc-weekly`, run on `listeners`."""
     secret = settings.slack_signing_secret
     app = App(
         client=client,
@@ -46,8 +60,10 @@ def build_app(
         # verification instead of passing an HMAC with an empty key.
         signing_secret=secret.get_secret_value() if secret else secrets.token_urlsafe(32),
         logger=logging.getLogger(BOLT_LOGGER),
+        listener_executor=listeners or ListenerThreads(),
     )
     mentions.register(app, settings, start=start)
+    commands.register(app, settings, start=start)
     return app
 
 
@@ -153,41 +169,107 @@ def listening_socket(host: str, port: int) -> socket.socket:
         ) from None
 
 
-def http_server(app: App, sock: socket.socket) -> uvicorn.Server:
-    """uvicorn around Bolt's ASGI adapter (POST /slack/events, signature-verified by Bolt), for `sock`."""
+def http_app(app: App, health: Health) -> Starlette:
+    """POST /slack/events to Bolt (which verifies Slack's signature), and the health endpoints."""
+    from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+    from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    async def slack_events(request: Request) -> Response:
+        bolt_request = to_bolt_request(request, await request.body())
+        # Bolt's dispatch blocks until the listener acknowledges: in a thread, the health
+        # endpoints and other requests are answered meanwhile.
+        return to_starlette_response(await run_in_threadpool(app.dispatch, bolt_request))
+
+    return Starlette(routes=[*health_routes(health), Route(EVENTS_PATH, slack_events, methods=["POST"])])
+
+
+def http_server(asgi: Starlette, sock: socket.socket) -> uvicorn.Server:
+    """uvicorn serving `asgi` on `sock`; on SIGTERM it stops accepting and finishes the requests under way."""
     import uvicorn
-    from slack_bolt.adapter.asgi import SlackRequestHandler
 
     host, port = sock.getsockname()[:2]
-    # Our logging, not uvicorn's: its default config would replace the handlers of the bot's log.
-    config = uvicorn.Config(SlackRequestHandler(app, path=EVENTS_PATH), host=host, port=port, log_config=None)
+    config = uvicorn.Config(
+        asgi,
+        host=host,
+        port=port,
+        log_config=None,  # our logging, not uvicorn's: its default config would replace the bot's handlers
+        timeout_graceful_shutdown=int(ACK_GRACE_SECONDS),
+    )
     return uvicorn.Server(config)
 
 
-def run_bot(settings: VocSettings, *, http: bool = False, host: str = "0.0.0.0", port: int = 3000) -> None:
-    """Serve mentions until interrupted: Socket Mode, or HTTP on host:port/slack/events."""
+def run_bot(
+    settings: VocSettings,
+    *,
+    http: bool = False,
+    host: str = "0.0.0.0",
+    port: int = 3000,
+    health_port: int | None = None,
+) -> None:
+    """Serve until SIGTERM or Ctrl-C: Socket Mode (health on `health_port`), or HTTP on host:port."""
     _configure_logging()
+    if http and health_port is not None:
+        raise VocError("--health-port is for Socket Mode: HTTP mode serves /healthz and /readyz on --port")
     socket_mode_token = check_mode_settings(settings, http=http)
     client = bot_client(settings)
-    name = bot_identity(client)
-    app = build_app(settings, client)
-    if socket_mode_token is not None:
-        handler = connect_socket_mode(app, socket_mode_token, name, settings)
-        _serve_until_interrupted(threading.Event().wait, handler.close)
-        return
+    health = Health(settings.bot_deployment, _mode(http))
+    listeners = ListenerThreads()
+    with stop_on_signals() as stop:
+        if socket_mode_token is None:
+            sock = listening_socket(host, port)
+            health.bot_user = bot_identity(client)
+            server = http_server(http_app(build_app(settings, client, listeners=listeners), health), sock)
+            where = f"http://{host}:{sock.getsockname()[1]}{EVENTS_PATH}"
+            logger.info(
+                "VOC Weekly bot listening as @%s (HTTP mode, %s); %s",
+                health.bot_user,
+                where,
+                _target(settings),
+            )
+            try:
+                if not stop.is_set():
+                    server.run(sockets=[sock])  # on SIGTERM: stops accepting, answers the requests under way
+            finally:
+                sock.close()
+        else:
+            health_server = _serve_health(health, host, health_port) if health_port is not None else None
+            try:
+                health.bot_user = bot_identity(client)
+                app = build_app(settings, client, listeners=listeners)
+                handler = connect_socket_mode(app, socket_mode_token, health.bot_user, settings)
+                health.connection = ConnectionWatch(handler.client.is_connected)
+                while not stop.wait(CONNECTION_CHECK_SECONDS):
+                    health.connection.down_for()  # noted often, so /healthz knows how long it was down
+                health.stopping = True
+                if left := handler.stop(ACK_GRACE_SECONDS):
+                    logger.warning("Stopped with %d Socket Mode envelope(s) not acknowledged", left)
+            finally:
+                if health_server is not None:
+                    health_server.should_exit = True
+    health.stopping = True
+    if left := listeners.in_flight.wait_idle(LISTENER_GRACE_SECONDS):
+        logger.warning("Stopped with %d ask(s) still being handled: they are abandoned", left)
+    logger.info("VOC Weekly bot stopped")
+
+
+def _serve_health(health: Health, host: str, port: int) -> uvicorn.Server:
+    """The health endpoints on host:port in a background thread (Socket Mode has no server of its own)."""
     sock = listening_socket(host, port)
-    server = http_server(app, sock)
-    where = f"http://{host}:{sock.getsockname()[1]}{EVENTS_PATH}"
-    logger.info("VOC Weekly bot listening as @%s (HTTP mode, %s); %s", name, where, _target(settings))
-    # uvicorn shuts down gracefully on Ctrl-C, then re-raises it as KeyboardInterrupt.
-    _serve_until_interrupted(lambda: server.run(sockets=[sock]), sock.close)
+    server = http_server(health_app(health), sock)
+    threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="voc-weekly-health", daemon=True
+    ).start()
+    logger.info("Health endpoints on http://%s:%d/healthz", host, sock.getsockname()[1])
+    return server
 
 
-def connect_socket_mode(app: App, token: str, name: str, settings: VocSettings) -> SocketModeHandler:
+def connect_socket_mode(app: App, token: str, name: str, settings: VocSettings) -> StoppableSocketModeHandler:
     """Open the Socket Mode connection with the app-level token and log that the bot is up."""
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-    handler = SocketModeHandler(app, token)
+    handler = StoppableSocketModeHandler(app, token)
     try:
         handler.connect()
     except SlackApiError as exc:
@@ -201,15 +283,6 @@ def connect_socket_mode(app: App, token: str, name: str, settings: VocSettings) 
 
 def _target(settings: VocSettings) -> str:
     return f"reports go to deployment {settings.bot_deployment}"
-
-
-def _serve_until_interrupted(serve: Callable[[], Any], close: Callable[[], Any]) -> None:
-    try:
-        serve()
-    except KeyboardInterrupt:
-        logger.info("VOC Weekly bot stopped")
-    finally:
-        close()
 
 
 def _configure_logging() -> None:

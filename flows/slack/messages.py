@@ -52,6 +52,7 @@ SEVERITY_TITLES: dict[Severity, str] = {
 }
 QUIET_WEEK_TEXT = "✅ 눈에 띄는 변화가 없습니다."
 SIGNIFICANT_MARK = "◆"  # before the label of a flag that passes the false-discovery gate
+SUMMARY_KEY = "summary"  # the summary's ledger key: the bot reads it to link a week already posted
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ def build_summary(
             body += _severity_blocks(severity, significant_first(changes), max_listed)
 
     text = f"Weekly VOC 변화 · {period_text(report)} · {counts_text(report)}"
-    return SlackMessage(key="summary", text=text, blocks=_to_dicts(head + body + foot))
+    return SlackMessage(key=SUMMARY_KEY, text=text, blocks=_to_dicts(head + body + foot))
 
 
 def data_notes(coverage: Coverage) -> list[str]:

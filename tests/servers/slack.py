@@ -5,7 +5,8 @@ conversations.replies, auth.test), checks the bearer token, records every messag
 and can be told to answer the next requests with faults (429 with Retry-After, 5xx, Slack errors, or
 storing the message and then answering too late or not at all) to exercise retries and error handling.
 `socket_mode()` adds apps.connections.open and a Socket Mode WebSocket that pushes events and
-records the client's acks.
+records the client's acks. A slash command's `response_url` (`command_response_url()`) records what
+the app answers through it.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class SlackServer:
         self.channels = {"C0VOCWEEKLY", "C0ELSEWHERE"}
         self._last_ts = 0.0
         self.socket: SocketModeServer | None = None
+        self.command_responses: list[dict[str, Any]] = []  # bodies POSTed to a response_url
         self._lock = threading.Lock()
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._thread = threading.Thread(target=self._http.serve_forever, args=(0.05,), daemon=True)
@@ -99,6 +101,14 @@ class SlackServer:
             grouped.setdefault(message.get("thread_ts") or message["ts"], []).append(message)
         return grouped
 
+    def command_response_url(self, trigger_id: str) -> str:
+        """The response_url of one slash command: what the app POSTs there is in command_responses."""
+        return self.url.replace("/api/", f"/commands/T0TEST/{trigger_id}")
+
+    def permalink(self, channel: str, ts: str) -> str:
+        """The link chat.getPermalink gives for a message."""
+        return f"https://test.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+
     def handle(self, method: str, token: str | None, args: dict[str, Any]) -> Fault:
         with self._lock:
             self.requests.append(method)
@@ -119,10 +129,17 @@ class SlackServer:
             return Fault(200, {"ok": False, "error": "invalid_auth"})
         if method == "auth.test":
             return Fault(200, {"ok": True, **BOT_IDENTITY})
-        if method not in ("chat.postMessage", "conversations.history", "conversations.replies"):
+        if method not in (
+            "chat.postMessage",
+            "chat.getPermalink",
+            "conversations.history",
+            "conversations.replies",
+        ):
             return Fault(200, {"ok": False, "error": "unknown_method"})
         if args.get("channel") not in self.channels:
             return Fault(200, {"ok": False, "error": "channel_not_found"})
+        if method == "chat.getPermalink":
+            return self._permalink(args)
         if method == "conversations.history":
             return self._history(args, [m for m in self.messages if m.get("thread_ts") in (None, m["ts"])])
         if method == "conversations.replies":
@@ -133,6 +150,13 @@ class SlackServer:
         ts = f"{self._last_ts:.6f}"
         self.messages.append({**args, "ts": ts})
         return Fault(200, {"ok": True, "channel": args["channel"], "ts": ts, "message": args})
+
+    def _permalink(self, args: dict[str, Any]) -> Fault:
+        """chat.getPermalink of a message the server has."""
+        channel, ts = args["channel"], str(args.get("message_ts"))
+        if not any(m["channel"] == channel and m["ts"] == ts for m in self.messages):
+            return Fault(200, {"ok": False, "error": "message_not_found"})
+        return Fault(200, {"ok": True, "channel": channel, "permalink": self.permalink(channel, ts)})
 
     def _history(self, args: dict[str, Any], found: list[dict[str, Any]]) -> Fault:
         """Messages of a channel (newest first) or a thread (oldest first) between oldest and latest."""
@@ -154,6 +178,13 @@ def _handler(server: SlackServer) -> type[BaseHTTPRequestHandler]:
             url = urlsplit(self.path)
             method = url.path.rsplit("/", 1)[-1]
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")
+            if url.path.startswith("/commands/"):  # a slash command's response_url: no token, answers "ok"
+                server.command_responses.append(json.loads(raw or "{}"))
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+                return
             args: dict[str, Any] = dict(parse_qsl(url.query))  # slack_sdk sends "GET" methods' params here
             if self.headers.get("Content-Type", "").startswith("application/json"):
                 args.update(json.loads(raw or "{}"))
@@ -211,7 +242,7 @@ class SocketModeServer:
         envelope = {
             "envelope_id": envelope_id,
             "type": envelope_type,
-            "accepts_response_payload": False,
+            "accepts_response_payload": envelope_type != "events_api",  # slash commands: ack with text
             "retry_attempt": 0,
             "retry_reason": "",
             "payload": payload,
