@@ -14,6 +14,8 @@ import os
 import secrets
 import socket
 import threading
+from dataclasses import dataclass
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from slack_bolt import App
@@ -28,8 +30,8 @@ from flows.slack.client import FATAL_SLACK_ERRORS, slack_client, slack_token
 from flows.slack.health import ConnectionWatch, Health, health_app, health_routes
 from flows.slack.lifecycle import (
     ACK_GRACE_SECONDS,
-    LISTENER_GRACE_SECONDS,
     ListenerThreads,
+    Stop,
     StoppableSocketModeHandler,
     stop_on_signals,
 )
@@ -148,8 +150,15 @@ def check_bot(settings: VocSettings, *, http: bool = False) -> str:
     check_deployment(settings)
     return (
         f"OK: Slack bot @{name} ({_mode(http)}), deployment {settings.bot_deployment} found, "
-        f"mentions allowed in {', '.join(settings.allowed_bot_channels)}"
+        f"mentions and /voc-weekly allowed in {', '.join(settings.allowed_bot_channels)}, "
+        f"DMs {_dms(settings)}"
     )
+
+
+def _dms(settings: VocSettings) -> str:
+    if not settings.bot_allow_dms:
+        return "off"
+    return f"on for {', '.join(settings.bot_allowed_users)}" if settings.bot_allowed_users else "on"
 
 
 def _mode(http: bool) -> str:
@@ -187,9 +196,15 @@ def http_app(app: App, health: Health) -> Starlette:
     return Starlette(routes=[*health_routes(health), Route(EVENTS_PATH, slack_events, methods=["POST"])])
 
 
-def http_server(asgi: Starlette, sock: socket.socket) -> uvicorn.Server:
+def http_server(asgi: Starlette, sock: socket.socket, stop: Stop | None = None) -> uvicorn.Server:
     """uvicorn serving `asgi` on `sock`; on SIGTERM it stops accepting and finishes the requests under way."""
     import uvicorn
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            if stop is not None:  # the stop deadline counts from now, not from when uvicorn is done
+                stop.request()
+            super().handle_exit(sig, frame)
 
     host, port = sock.getsockname()[:2]
     config = uvicorn.Config(
@@ -199,7 +214,39 @@ def http_server(asgi: Starlette, sock: socket.socket) -> uvicorn.Server:
         log_config=None,  # our logging, not uvicorn's: its default config would replace the bot's handlers
         timeout_graceful_shutdown=int(ACK_GRACE_SECONDS),
     )
-    return uvicorn.Server(config)
+    return Server(config)
+
+
+@dataclass
+class HttpBot:
+    """The HTTP-mode bot, bound and identified, ready to serve."""
+
+    server: uvicorn.Server
+    sock: socket.socket
+    health: Health
+    listeners: ListenerThreads
+
+    @property
+    def port(self) -> int:
+        return int(self.sock.getsockname()[1])
+
+
+def http_bot(
+    settings: VocSettings,
+    client: WebClient,
+    host: str,
+    port: int,
+    *,
+    start: mentions.StartReport = mentions.start_report,
+    stop: Stop | None = None,
+) -> HttpBot:
+    """Bind host:port, run auth.test and build the app: POST /slack/events and the health endpoints."""
+    sock = listening_socket(host, port)
+    health = Health(settings.bot_deployment, socket_mode=False)
+    health.bot_user = bot_identity(client)
+    listeners = ListenerThreads(stop)
+    app = build_app(settings, client, start=start, listeners=listeners)
+    return HttpBot(http_server(http_app(app, health), sock, stop), sock, health, listeners)
 
 
 def run_bot(
@@ -210,60 +257,65 @@ def run_bot(
     port: int = 3000,
     health_port: int | None = None,
 ) -> None:
-    """Serve until SIGTERM or Ctrl-C: Socket Mode (health on `health_port`), or HTTP on host:port."""
+    """Serve until SIGTERM or Ctrl-C, then exit cleanly: Socket Mode (health on `health_port`), or HTTP."""
     _configure_logging()
     if http and health_port is not None:
         raise VocError("--health-port is for Socket Mode: HTTP mode serves /healthz and /readyz on --port")
     socket_mode_token = check_mode_settings(settings, http=http)
     client = bot_client(settings)
-    health = Health(settings.bot_deployment, _mode(http))
-    listeners = ListenerThreads()
     with stop_on_signals() as stop:
         if socket_mode_token is None:
-            sock = listening_socket(host, port)
-            health.bot_user = bot_identity(client)
-            server = http_server(http_app(build_app(settings, client, listeners=listeners), health), sock)
-            where = f"http://{host}:{sock.getsockname()[1]}{EVENTS_PATH}"
+            bot = http_bot(settings, client, host, port, stop=stop)
+            where = f"http://{host}:{bot.port}{EVENTS_PATH}"
             logger.info(
                 "VOC Weekly bot listening as @%s (HTTP mode, %s); %s",
-                health.bot_user,
+                bot.health.bot_user,
                 where,
                 _target(settings),
             )
             try:
-                if not stop.is_set():
-                    server.run(sockets=[sock])  # on SIGTERM: stops accepting, answers the requests under way
+                if not stop.requested():
+                    bot.server.run(sockets=[bot.sock])  # on SIGTERM: stops accepting, answers those under way
             finally:
-                sock.close()
+                bot.sock.close()
+            bot.listeners.finish()
         else:
-            health_server = _serve_health(health, host, health_port) if health_port is not None else None
-            try:
-                health.bot_user = bot_identity(client)
-                app = build_app(settings, client, listeners=listeners)
-                handler = connect_socket_mode(app, socket_mode_token, health.bot_user, settings)
-                health.connection = ConnectionWatch(handler.client.is_connected)
-                while not stop.wait(CONNECTION_CHECK_SECONDS):
-                    health.connection.down_for()  # noted often, so /healthz knows how long it was down
-                health.stopping = True
-                if left := handler.stop(ACK_GRACE_SECONDS):
-                    logger.warning("Stopped with %d Socket Mode envelope(s) not acknowledged", left)
-            finally:
-                if health_server is not None:
-                    health_server.should_exit = True
-    health.stopping = True
-    if left := listeners.in_flight.wait_idle(LISTENER_GRACE_SECONDS):
-        logger.warning("Stopped with %d ask(s) still being handled: they are abandoned", left)
+            serve_socket_mode(settings, client, socket_mode_token, stop, host, health_port)
     logger.info("VOC Weekly bot stopped")
 
 
-def _serve_health(health: Health, host: str, port: int) -> uvicorn.Server:
-    """The health endpoints on host:port in a background thread (Socket Mode has no server of its own)."""
-    sock = listening_socket(host, port)
+def serve_socket_mode(
+    settings: VocSettings, client: WebClient, token: str, stop: Stop, host: str, health_port: int | None
+) -> None:
+    """Socket Mode until `stop`: health on `health_port` from the start, then auth.test and the connection."""
+    health = Health(settings.bot_deployment, socket_mode=True)
+    health_server = None if health_port is None else serve_health(health, listening_socket(host, health_port))
+    try:
+        health.bot_user = bot_identity(client)
+        listeners = ListenerThreads(stop)
+        app = build_app(settings, client, listeners=listeners)
+        handler = connect_socket_mode(app, token, health.bot_user, settings)
+        health.connection = ConnectionWatch(handler.client.is_connected)
+        while not stop.wait(CONNECTION_CHECK_SECONDS):
+            health.connection.down_for()  # looked at often, so /healthz knows how long it was down
+        health.stopping = True
+        if left := handler.stop(ACK_GRACE_SECONDS):
+            logger.warning("Stopped with %d Socket Mode envelope(s) not acknowledged", left)
+        listeners.finish()
+    finally:
+        if health_server is not None:
+            health_server.should_exit = True
+
+
+def serve_health(health: Health, sock: socket.socket) -> uvicorn.Server:
+    """The health endpoints on `sock` in a background thread (Socket Mode has no server of its own)."""
     server = http_server(health_app(health), sock)
-    threading.Thread(
+    thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="voc-weekly-health", daemon=True
-    ).start()
-    logger.info("Health endpoints on http://%s:%d/healthz", host, sock.getsockname()[1])
+    )
+    thread.start()
+    host, port = sock.getsockname()[:2]
+    logger.info("Health endpoints on http://%s:%d/healthz", host, port)
     return server
 
 

@@ -46,10 +46,13 @@ class Health:
     it asks the Prefect API the bot was started with.
     """
 
-    def __init__(self, deployment: str, mode: str, clock: Callable[[], float] = time.monotonic) -> None:
-        self.deployment, self.mode = deployment, mode
+    def __init__(
+        self, deployment: str, *, socket_mode: bool, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.deployment, self.socket_mode = deployment, socket_mode
+        self.mode = "Socket Mode" if socket_mode else "HTTP mode"
         self.bot_user: str | None = None  # set once auth.test succeeded
-        self.connection: ConnectionWatch | None = None  # Socket Mode only
+        self.connection: ConnectionWatch | None = None  # Socket Mode, once connected
         self.stopping = False
         self._clock = clock
         self._started = clock()
@@ -79,7 +82,7 @@ class Health:
             problems.append("stopping")
         if self.bot_user is None:
             problems.append("Slack auth.test has not succeeded")
-        if self.connection is not None and not self.connection.is_connected():
+        if self.socket_mode and not (self.connection and self.connection.is_connected()):
             problems.append("Socket Mode is not connected")
         prefect = await asyncio.create_task(prefect_api_problem(), context=self._context.copy())
         if prefect is not None:

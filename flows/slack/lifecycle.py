@@ -8,8 +8,10 @@ still running then is abandoned rather than holding the process past the platfor
 from __future__ import annotations
 
 import contextvars
+import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
 from contextlib import contextmanager
@@ -21,9 +23,36 @@ from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 
 ACK_GRACE_SECONDS = 5.0  # requests and envelopes under way get this long to be acknowledged…
-LISTENER_GRACE_SECONDS = 3.0  # …and the work after their ack this long more: 8 s, under the 10 s limit
+STOP_SECONDS = 8.0  # …and everything, the work after the acks included, ends this long after SIGTERM
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
+
+
+class Stop:
+    """The request to stop (SIGTERM, SIGINT) and when it came: the deadlines count from then."""
+
+    def __init__(self) -> None:
+        self._requested = threading.Event()
+        self._at: float | None = None
+
+    def request(self) -> None:
+        """Ask the bot to stop; the first request sets the clock."""
+        if self._at is None:
+            self._at = time.monotonic()
+        self._requested.set()
+
+    def requested(self) -> bool:
+        return self._requested.is_set()
+
+    def wait(self, timeout: float) -> bool:
+        """Wait up to `timeout` for a request; whether one came."""
+        return self._requested.wait(timeout)
+
+    def seconds_left(self) -> float:
+        """Of the STOP_SECONDS after the request (all of them if none came yet)."""
+        at = self._at if self._at is not None else time.monotonic()
+        return max(0.0, at + STOP_SECONDS - time.monotonic())
 
 
 class InFlight:
@@ -63,9 +92,15 @@ class ListenerThreads(Executor):
     Prefect's settings live in a context variable, and the bot's threads would not see them otherwise.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, stop: Stop | None = None) -> None:
         self.in_flight = InFlight()
+        self._stop = stop or Stop()
         self._context = contextvars.copy_context()
+
+    def finish(self) -> None:
+        """Wait for the listeners under way until the stop deadline; those still running are abandoned."""
+        if left := self.in_flight.wait_idle(self._stop.seconds_left()):
+            logger.warning("Stopped with %d ask(s) still being handled: abandoned", left)
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         future: Future[T] = Future()
@@ -108,16 +143,16 @@ class StoppableSocketModeHandler(SocketModeHandler):
 
 
 @contextmanager
-def stop_on_signals() -> Iterator[threading.Event]:
-    """While inside, SIGTERM and SIGINT set the event instead of ending the process; then restored.
+def stop_on_signals() -> Iterator[Stop]:
+    """While inside, SIGTERM and SIGINT request a stop instead of ending the process; then restored.
 
     An explicit handler also makes SIGTERM work when the bot is a container's PID 1, where the
     kernel ignores signals that have only the default action.
     """
-    stop = threading.Event()
+    stop = Stop()
 
     def on_signal(signum: int, frame: object) -> None:
-        stop.set()  # nothing else here: a signal handler may interrupt a thread holding a lock
+        stop.request()  # nothing else here (no logging): a handler may interrupt a thread holding a lock
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:

@@ -234,7 +234,10 @@ class SocketModeServer:
         return self
 
     def stop(self) -> None:
+        """Stop accepting clients and close the connected ones (the server's shutdown leaves them open)."""
         self._server.shutdown()
+        for client in self._clients:
+            client.close()
 
     def push(self, payload: dict[str, Any], envelope_type: str = "events_api") -> str:
         """Send an envelope to the latest client; returns its envelope_id, which its ack must carry."""

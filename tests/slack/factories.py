@@ -5,21 +5,28 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
+import httpx
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
 from prefect.client.schemas.objects import FlowRun
 from slack_sdk import WebClient
+from slack_sdk.signature import SignatureVerifier
 
 from flows.settings import VocSettings
+from flows.slack.bot import bot_client, http_bot
+from flows.slack.health import Health
 from flows.slack.ledger import DeliveryLedger
-from flows.slack.mentions import ReportRequest
+from flows.slack.mentions import ReportRequest, StartReport, start_report
 from flows.slack.messages import SUMMARY_KEY
 from tests.servers.slack import BOT_USER_ID, VALID_TOKEN, SlackServer
 
@@ -185,3 +192,65 @@ class RecordedStarts:
     @property
     def weeks(self) -> list[date]:
         return [request.week for request in self.requests]
+
+
+# The bot over HTTP
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def signed(body: bytes, secret: str = SECRET) -> dict[str, str]:
+    """The headers Slack signs a request with (v0: HMAC-SHA256 of the timestamp and the body)."""
+    timestamp = str(int(time.time()))
+    signature = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
+    return {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature or ""}
+
+
+@dataclass
+class Bot:
+    """The bot's HTTP server, the Slack server it answers on, and what its health endpoints read."""
+
+    base: str
+    slack: SlackServer
+    health: Health
+
+    @property
+    def url(self) -> str:
+        """Where Slack sends events and slash commands."""
+        return f"{self.base}/slack/events"
+
+    def post(
+        self, body: bytes, secret: str = SECRET, content_type: str = "application/json", **headers: str
+    ) -> httpx.Response:
+        """POST a body to /slack/events, signed like Slack signs it."""
+        headers = {"Content-Type": content_type, **signed(body, secret), **headers}
+        return httpx.post(self.url, content=body, headers=headers)
+
+    def command(self, payload: dict[str, str], secret: str = SECRET) -> httpx.Response:
+        """A slash command as Slack POSTs it: form-encoded and signed."""
+        return self.post(form_body(payload), secret, content_type=FORM)
+
+    def get(self, path: str) -> httpx.Response:
+        """A probe's GET (a load balancer, Kubernetes)."""
+        return httpx.get(f"{self.base}{path}", timeout=15)
+
+    def replies(self, thread_ts: str) -> list[str]:
+        """The texts the bot posted in a thread, in order."""
+        return [m["text"] for m in self.slack.messages if m.get("thread_ts") == thread_ts]
+
+
+@contextmanager
+def serving(slack: SlackServer, start: StartReport = start_report, **overrides: Any) -> Iterator[Bot]:
+    """The bot's HTTP server on a free loopback port, as `voc-weekly bot --http` runs it."""
+    settings = bot_settings(slack, **overrides)
+    bot = http_bot(settings, bot_client(settings), "127.0.0.1", 0, start=start)
+    thread = threading.Thread(target=bot.server.run, kwargs={"sockets": [bot.sock]}, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: bot.server.started)
+        yield Bot(f"http://127.0.0.1:{bot.port}", slack, bot.health)
+    finally:
+        bot.server.should_exit = True
+        thread.join(10)
+        bot.sock.close()
