@@ -27,7 +27,7 @@ from prefect.settings import PREFECT_API_URL, PREFECT_LOCAL_STORAGE_PATH, tempor
 from typer.testing import CliRunner
 
 from flows import cli
-from flows.errors import VocError
+from flows.errors import SettingsError, VocError
 from flows.settings import VocSettings
 from flows.slack.bot import (
     bot_client,
@@ -514,3 +514,26 @@ def test_check_with_an_unreachable_slack_api_names_the_url_setting_in_one_line()
     with pytest.raises(VocError, match=unreachable) as error:
         check_bot(settings, http=True)
     assert str(error.value).endswith("check VOC_SLACK_API_URL") and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("variable", ["VOC_BOT_ADMINS", "VOC_BOT_ALLOWED_USERS"])
+def test_a_user_name_where_a_user_id_belongs_fails_in_one_line(
+    slack_server: SlackServer, variable: str
+) -> None:
+    # Slack sends user IDs: "@alice" would match no one, silently.
+    with pytest.raises(SettingsError) as error:
+        bot_settings(slack_server, **{variable: "U0ADMIN, @alice"})
+    assert str(error.value).startswith(f"{variable}=")
+    assert "must be Slack user IDs (U…, from a profile's ⋮ → Copy member ID), not '@alice'" in str(
+        error.value
+    )
+    assert "\n" not in str(error.value)
+
+
+def test_check_says_whether_dms_are_on_and_for_whom(slack_server: SlackServer, deployment: UUID) -> None:
+    settings = bot_settings(
+        slack_server, VOC_BOT_ALLOW_DMS="true", VOC_BOT_ALLOWED_USERS="U0ALICE,U0BOB", VOC_BOT_ADMINS=ADMIN
+    )
+    assert check_bot(settings, http=True).endswith(
+        "mentions and /voc-weekly allowed in C0VOCWEEKLY, DMs on for U0ALICE, U0BOB"
+    )
