@@ -41,6 +41,10 @@ USAGE_TEXT = (
     ":information_source: 어느 주인지 알 수 없습니다. 멘션만 하면 가장 최근에 끝난 주를, "
     "`지난주`, `2주 전`, `2026-11-16`, `11/16` 처럼 쓰면 그 주를 보고합니다."
 )
+DM_USAGE_TEXT = (
+    ":information_source: 어느 주인지 알 수 없습니다. `지난주`, `2주 전`, `2026-11-16`, `11/16` 처럼 "
+    "보고할 주를 보내 주세요."
+)
 REFUSAL_TEXT = ":no_entry_sign: 이 채널에는 VOC 데이터를 올릴 수 없습니다."
 DMS_OFF_TEXT = (
     ":no_entry_sign: DM으로는 리포트를 받을 수 없습니다 (VOC 데이터에는 고객 문의 내용이 있습니다)."
@@ -152,7 +156,7 @@ def handle_mention(
         logger.info("Mention in %s refused: not an allowed channel (VOC_BOT_ALLOWED_CHANNELS)", channel)
         reply(refusal_text(settings))
         return
-    week = _week_or_answer(event, reply, now or datetime.now(UTC))
+    week = _week_or_answer(event, reply, now or datetime.now(UTC), USAGE_TEXT)
     if week is not None:
         request = ReportRequest(channel, week, ask_key("mention", channel, str(event["ts"])), thread_ts)
         start_unless_delivered(client, settings, request, reply, start)
@@ -181,18 +185,18 @@ def handle_direct_message(
         logger.info("DM from %s refused: not in VOC_BOT_ALLOWED_USERS", user)
         reply(f"{DM_USER_REFUSAL_TEXT} {who_to_ask(settings)}")
         return
-    week = _week_or_answer(event, reply, now or datetime.now(UTC))
+    week = _week_or_answer(event, reply, now or datetime.now(UTC), DM_USAGE_TEXT)
     if week is not None:
         request = ReportRequest(channel, week, ask_key("dm", channel, str(event["ts"])))
         start_unless_delivered(client, settings, request, reply, start)
 
 
-def _week_or_answer(event: dict[str, Any], reply: Reply, now: datetime) -> date | None:
+def _week_or_answer(event: dict[str, Any], reply: Reply, now: datetime, usage: str) -> date | None:
     """The week a message names (none: the latest complete one), or None after saying why there is none."""
     try:
         week = requested_week(str(event.get("text") or ""), now)
     except WeekTextError:
-        reply(USAGE_TEXT)
+        reply(usage)
         return None
     if not has_ended(week, now):  # the flow would refuse it
         reply(not_ended_text(week, now))

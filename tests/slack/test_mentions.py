@@ -28,6 +28,7 @@ from flows.settings import VocSettings
 from flows.slack.bot import bot_client
 from flows.slack.mentions import (
     ACK_TEXT,
+    DM_USAGE_TEXT,
     LEDGER_FAILURE_TEXT,
     USAGE_TEXT,
     ReportRequest,
@@ -543,14 +544,14 @@ def test_own_edited_and_other_bots_messages_start_nothing(
     assert slack_server.messages == [] and starts.requests == []
 
 
-def test_a_dm_naming_no_week_gets_the_usage_hint(
+def test_a_dm_naming_no_week_gets_the_dm_usage_hint(
     slack_server: SlackServer, client: WebClient, starts: RecordedStarts
 ) -> None:
     slack_server.channels.add(DM)
     direct_message(dm_event("리포트 줘"), client, dms_on(slack_server), starts)
     direct_message(dm_event("이번주"), client, dms_on(slack_server), starts)
     assert posted(slack_server, DM) == [
-        USAGE_TEXT,
+        DM_USAGE_TEXT,
         ":calendar: 2026-11-23 ~ 2026-11-29 주는 아직 끝나지 않았습니다 "
         "(가장 최근에 끝난 주: 2026-11-16 ~ 2026-11-22).",
     ]
