@@ -398,6 +398,17 @@ def test_socket_mode_dm_reports_in_the_dm_and_ignores_its_own_and_edited_message
     assert len(starts.requests) == 1
 
 
+def test_socket_mode_dm_when_dms_are_off_says_so_and_starts_nothing(slack_server: SlackServer) -> None:
+    slack_server.channels.add(DM)
+    starts = RecordedStarts()
+    with socket_mode_bot(slack_server, starts, VOC_BOT_ADMINS=ADMIN) as socket_mode:
+        ack_of(socket_mode, socket_mode.push(event_callback(dm_event("지난주"))))
+        (answer,) = wait_for(lambda: slack_server.messages)
+        settle()
+    assert answer["channel"] == DM and answer["text"].endswith(f"<@{ADMIN}> 에게 문의해 주세요.")
+    assert starts.requests == []
+
+
 def test_socket_mode_with_a_rejected_app_token_fails_with_one_line(
     slack_server: SlackServer, _restore_log_levels: None
 ) -> None:

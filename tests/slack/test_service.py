@@ -187,6 +187,24 @@ def test_socket_mode_health_turns_503_a_minute_after_the_connection_went_down(
     assert not_ready.status_code == 503 and "Socket Mode is not connected" in not_ready.json()["problems"]
 
 
+def test_socket_mode_readyz_is_503_when_the_prefect_api_is_down() -> None:
+    with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:9/api"}):  # nothing listens on port 9
+        health = Health("voc-weekly-report/ad-hoc", socket_mode=True)
+    health.bot_user, health.connection = "voc-weekly", ConnectionWatch(lambda: True)
+    sock = listening_socket("127.0.0.1", 0)
+    server = serve_health(health, sock)
+    try:
+        assert wait_for(lambda: server.started)
+        base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        ready, alive = httpx.get(f"{base}/readyz", timeout=15), httpx.get(f"{base}/healthz", timeout=15)
+    finally:
+        server.should_exit = True
+    assert ready.status_code == 503
+    (problem,) = ready.json()["problems"]
+    assert problem.startswith("Prefect API did not answer (")
+    assert alive.status_code == 200 and alive.json()["socket_mode"] == "connected"
+
+
 def test_connection_watch_counts_from_the_last_time_it_saw_the_connection_up() -> None:
     clock, up = Clock(), [True]
     watch = ConnectionWatch(lambda: up[0], clock)
@@ -320,7 +338,7 @@ def test_sigterm_in_http_mode_answers_the_request_under_way_and_exits_0_within_1
         ).encode() + body[:20]
         with socket.create_connection(("127.0.0.1", port)) as connection:
             connection.sendall(request)  # Slack's request has begun to arrive…
-            time.sleep(0.5)
+            time.sleep(2)  # for the bot to read the headers: the request is now under way
             code_and_time: list[tuple[int, float]] = []
             terminating = threading.Thread(target=lambda: code_and_time.append(bot.terminate_and_wait()))
             terminating.start()  # …when the platform sends SIGTERM
