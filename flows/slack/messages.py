@@ -52,7 +52,7 @@ SEVERITY_TITLES: dict[Severity, str] = {
 }
 QUIET_WEEK_TEXT = "✅ 눈에 띄는 변화가 없습니다."
 SIGNIFICANT_MARK = "◆"  # before the label of a flag that passes the false-discovery gate
-SUMMARY_KEY = "summary"  # the summary's ledger key: the bot reads it to link a week already posted
+SUMMARY_KEY = "summary"  # the summary's ledger key
 
 
 @dataclass(frozen=True)

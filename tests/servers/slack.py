@@ -1,12 +1,12 @@
 """A Slack-compatible Web API server on loopback, for real slack_sdk clients in tests.
 
-It implements the methods VOC Weekly calls (chat.postMessage, conversations.history,
-conversations.replies, auth.test), checks the bearer token, records every message with its metadata,
+It implements the methods VOC Weekly calls (chat.postMessage, chat.update, chat.getPermalink,
+conversations.history, conversations.replies, auth.test), checks the bearer token, records every
+message with its metadata (and every edit),
 and can be told to answer the next requests with faults (429 with Retry-After, 5xx, Slack errors, or
 storing the message and then answering too late or not at all) to exercise retries and error handling.
 `socket_mode()` adds apps.connections.open and a Socket Mode WebSocket that pushes events and
-records the client's acks. A slash command's `response_url` (`command_response_url()`) records what
-the app answers through it.
+records the client's acks.
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ class SlackServer:
 
     def __init__(self) -> None:
         self.messages: list[dict[str, Any]] = []
+        self.edits: list[dict[str, Any]] = []  # chat.update: channel, ts and the new text, in order
         self.requests: list[str] = []  # API method of every request, faults included
         self.faults: list[Fault | None] = []
         self.channels = {"C0VOCWEEKLY", "C0ELSEWHERE"}
@@ -105,10 +106,6 @@ class SlackServer:
         """The response_url of one slash command: what the app POSTs there is in command_responses."""
         return self.url.replace("/api/", f"/commands/T0TEST/{trigger_id}")
 
-    def permalink(self, channel: str, ts: str) -> str:
-        """The link chat.getPermalink gives for a message."""
-        return f"https://test.slack.com/archives/{channel}/p{ts.replace('.', '')}"
-
     def handle(self, method: str, token: str | None, args: dict[str, Any]) -> Fault:
         with self._lock:
             self.requests.append(method)
@@ -129,17 +126,12 @@ class SlackServer:
             return Fault(200, {"ok": False, "error": "invalid_auth"})
         if method == "auth.test":
             return Fault(200, {"ok": True, **BOT_IDENTITY})
-        if method not in (
-            "chat.postMessage",
-            "chat.getPermalink",
-            "conversations.history",
-            "conversations.replies",
-        ):
+        if method in ("chat.update", "chat.getPermalink"):
+            return self._edit_or_link(method, args)
+        if method not in ("chat.postMessage", "conversations.history", "conversations.replies"):
             return Fault(200, {"ok": False, "error": "unknown_method"})
         if args.get("channel") not in self.channels:
             return Fault(200, {"ok": False, "error": "channel_not_found"})
-        if method == "chat.getPermalink":
-            return self._permalink(args)
         if method == "conversations.history":
             return self._history(args, [m for m in self.messages if m.get("thread_ts") in (None, m["ts"])])
         if method == "conversations.replies":
@@ -151,12 +143,22 @@ class SlackServer:
         self.messages.append({**args, "ts": ts})
         return Fault(200, {"ok": True, "channel": args["channel"], "ts": ts, "message": args})
 
-    def _permalink(self, args: dict[str, Any]) -> Fault:
-        """chat.getPermalink of a message the server has."""
-        channel, ts = args["channel"], str(args.get("message_ts"))
-        if not any(m["channel"] == channel and m["ts"] == ts for m in self.messages):
+    def _edit_or_link(self, method: str, args: dict[str, Any]) -> Fault:
+        """chat.update replaces a message's text (and blocks); chat.getPermalink links to a message."""
+        channel, ts = args.get("channel"), args.get("ts" if method == "chat.update" else "message_ts")
+        if channel not in self.channels:
+            return Fault(200, {"ok": False, "error": "channel_not_found"})
+        message = next((m for m in self.messages if (m["channel"], m["ts"]) == (channel, ts)), None)
+        if message is None:
             return Fault(200, {"ok": False, "error": "message_not_found"})
-        return Fault(200, {"ok": True, "channel": channel, "permalink": self.permalink(channel, ts)})
+        if method == "chat.getPermalink":
+            link = f"https://voc-test.slack.com/archives/{channel}/p{str(ts).replace('.', '')}"
+            if (thread := message.get("thread_ts")) and thread != ts:
+                link += f"?thread_ts={thread}&cid={channel}"
+            return Fault(200, {"ok": True, "channel": channel, "permalink": link})
+        message.update({k: args[k] for k in ("text", "blocks") if k in args})
+        self.edits.append({"channel": channel, "ts": ts, "text": message.get("text")})
+        return Fault(200, {"ok": True, "channel": channel, "ts": ts, "text": message.get("text")})
 
     def _history(self, args: dict[str, Any], found: list[dict[str, Any]]) -> Fault:
         """Messages of a channel (newest first) or a thread (oldest first) between oldest and latest."""

@@ -119,6 +119,15 @@ def slash_command(
     }
 
 
+def permalink(slack: SlackServer, channel: str, ts: str) -> str:
+    """The link Slack (the loopback server) gives for a message: what the bot's answers must carry."""
+    return str(
+        WebClient(token=VALID_TOKEN, base_url=slack.url).chat_getPermalink(channel=channel, message_ts=ts)[
+            "permalink"
+        ]
+    )
+
+
 def form_body(payload: dict[str, str]) -> bytes:
     """A slash command as Slack POSTs it: application/x-www-form-urlencoded, not JSON."""
     return urlencode(payload).encode("utf-8")

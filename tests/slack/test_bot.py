@@ -55,6 +55,7 @@ from tests.slack.factories import (
     form_body,
     mention_body,
     mention_event,
+    permalink,
     runs_in_thread,
     runs_where,
     serving,
@@ -243,7 +244,7 @@ def test_slash_command_for_a_delivered_week_answers_with_its_permalink_over_http
         settle()
     assert response.json() == {"text": CHECKING, "response_type": "ephemeral"}
     assert answer["response_type"] == "ephemeral"
-    assert answer["text"].endswith(f"<{slack_server.permalink(CHANNEL, summary)}|리포트 보기>")
+    assert answer["text"].endswith(f"<{permalink(slack_server, CHANNEL, summary)}|리포트 보기>")
     assert starts.requests == [] and len(slack_server.messages) == 1  # the summary alone
 
 
@@ -377,7 +378,7 @@ def test_socket_mode_slash_command_outside_the_allowlist_or_for_a_delivered_week
         settle()
     assert refused["payload"]["text"].startswith(":no_entry_sign: 이 채널에는 VOC 데이터를 올릴 수 없습니다.")
     assert checking["payload"]["text"] == CHECKING
-    assert answer["text"].endswith(f"<{slack_server.permalink(CHANNEL, summary)}|리포트 보기>")
+    assert answer["text"].endswith(f"<{permalink(slack_server, CHANNEL, summary)}|리포트 보기>")
     assert starts.requests == [] and len(slack_server.messages) == 1  # the summary alone
 
 

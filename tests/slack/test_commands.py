@@ -33,6 +33,7 @@ from tests.slack.factories import (
     RecordedStarts,
     bot_settings,
     deliver_summary,
+    permalink,
     runs_where,
     slash_command,
 )
@@ -159,7 +160,7 @@ def test_a_delivered_week_is_answered_with_its_link_and_nothing_starts(
         (
             "ephemeral",
             ":white_check_mark: 2026-11-16 ~ 2026-11-22 주 리포트는 이미 이 채널에 올라가 있습니다. "
-            f"<{slack_server.permalink(CHANNEL, summary)}|리포트 보기>",
+            f"<{permalink(slack_server, CHANNEL, summary)}|리포트 보기>",
         )
     ]
     assert starts.requests == [] and len(slack_server.messages) == 1  # the summary alone

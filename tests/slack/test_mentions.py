@@ -51,6 +51,7 @@ from tests.slack.factories import (
     deliver_summary,
     dm_event,
     mention_event,
+    permalink,
     runs_in_thread,
     thread_of,
 )
@@ -242,7 +243,7 @@ def test_regression_a_mention_in_the_weekly_reports_own_thread_links_it_and_star
     mention(mention_event("", thread_ts=summary), client, settings, starts)
     assert replies(slack_server, summary) == [
         ":white_check_mark: 2026-11-16 ~ 2026-11-22 주 리포트는 이미 이 채널에 올라가 있습니다. "
-        f"<{slack_server.permalink(CHANNEL, summary)}|리포트 보기>"
+        f"<{permalink(slack_server, CHANNEL, summary)}|리포트 보기>"
     ]
     assert starts.requests == []
 
@@ -254,7 +255,7 @@ def test_a_mention_anywhere_in_the_channel_for_a_delivered_week_links_it(
     event = mention_event("2026-11-18")
     mention(event, client, settings, starts)
     (answer,) = replies(slack_server, event["ts"])
-    assert answer.endswith(f"<{slack_server.permalink(CHANNEL, summary)}|리포트 보기>")
+    assert answer.endswith(f"<{permalink(slack_server, CHANNEL, summary)}|리포트 보기>")
     assert starts.requests == []
 
 
@@ -565,7 +566,7 @@ def test_a_dm_for_a_week_already_in_that_dm_links_it(
     summary = deliver_summary(slack_server, WEEK, channel=DM)
     direct_message(dm_event("2026-11-16"), client, dms_on(slack_server), starts)
     (answer,) = posted(slack_server, DM)[1:]
-    assert answer.endswith(f"<{slack_server.permalink(DM, summary)}|리포트 보기>")
+    assert answer.endswith(f"<{permalink(slack_server, DM, summary)}|리포트 보기>")
     assert starts.requests == []
 
 
