@@ -50,9 +50,9 @@ DMS_OFF_TEXT = (
     ":no_entry_sign: DM으로는 리포트를 받을 수 없습니다 (VOC 데이터에는 고객 문의 내용이 있습니다)."
 )
 DM_USER_REFUSAL_TEXT = ":no_entry_sign: DM으로 리포트를 받을 수 있는 사람이 아닙니다."
-LEDGER_FAILURE_TEXT = (
+LEDGER_FAILURE_TEXT = (  # the ledger lives in Prefect's result storage, found through the Prefect API
     ":x: 리포트를 시작하지 못했습니다: 이 주의 리포트가 이미 올라가 있는지 확인할 수 없습니다 "
-    "(결과 저장소를 읽지 못했습니다). 잠시 후 다시 요청해 주세요."
+    "(Prefect API 또는 결과 저장소에 연결할 수 없습니다). 잠시 후 다시 요청해 주세요."
 )
 IGNORED_SUBTYPES = {"bot_message", "message_changed", "message_deleted"}
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
