@@ -290,22 +290,33 @@ def docs_build(
 @app.command()
 def bot(
     http: Annotated[
-        bool, typer.Option("--http", help="Serve Slack's Events API at /slack/events instead of Socket Mode.")
+        bool,
+        typer.Option(
+            "--http", help="Serve Slack's Events API and /voc-weekly at /slack/events, not Socket Mode."
+        ),
     ] = False,
-    port: Annotated[int, typer.Option(min=1, max=65535, help="HTTP mode: the port to listen on.")] = 3000,
-    host: Annotated[str, typer.Option(help="HTTP mode: the address to listen on.")] = "0.0.0.0",
+    port: Annotated[
+        int, typer.Option(min=1, max=65535, envvar="PORT", help="HTTP mode: the port to listen on.")
+    ] = 3000,
+    host: Annotated[
+        str, typer.Option(help="The address to listen on (HTTP mode, --health-port).")
+    ] = "0.0.0.0",
+    health_port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="Socket Mode: serve /healthz and /readyz on this port."),
+    ] = None,
     check: Annotated[
         bool, typer.Option("--check", help="Verify the tokens and the deployment, print one line, exit.")
     ] = False,
 ) -> None:
-    """Run the Slack bot: an @mention starts the ad-hoc report, which answers in the mention's thread."""
+    """Run the Slack bot: @mentions, /voc-weekly and DMs start the ad-hoc report; SIGTERM stops it."""
     from flows.slack.bot import check_bot, run_bot
 
     settings = VocSettings()
     if check:
         console.print(check_bot(settings, http=http), markup=False, highlight=False, soft_wrap=True)
         return
-    run_bot(settings, http=http, host=host, port=port)
+    run_bot(settings, http=http, host=host, port=port, health_port=health_port)
 
 
 @app.command()

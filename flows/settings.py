@@ -60,6 +60,7 @@ BqTable = Annotated[
     ),
 ]
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
+_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")  # W…: Enterprise Grid
 HeaderValue = Annotated[str, _matching(r"[\x21-\x7e]{1,256}", "must be printable ASCII without spaces")]
 
 
@@ -139,6 +140,15 @@ class VocSettings(BaseSettings):
         default_factory=list, validation_alias="VOC_BOT_ALLOWED_CHANNELS"
     )
     bot_deployment: str = Field("voc-weekly-report/ad-hoc", validation_alias="VOC_BOT_DEPLOYMENT")
+    # Users who may `/voc-weekly … force` (post a delivered week again), and who DMs name to ask.
+    bot_admins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="VOC_BOT_ADMINS"
+    )
+    # Reports hold customer text: a DM is a place only its two members see, so it is opt-in.
+    bot_allow_dms: bool = Field(False, validation_alias="VOC_BOT_ALLOW_DMS")
+    bot_allowed_users: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="VOC_BOT_ALLOWED_USERS"
+    )
 
     def __init__(self, **values: Any) -> None:
         """Read the settings; a bad value fails in one line naming its variable and what it may be."""
@@ -163,12 +173,22 @@ class VocSettings(BaseSettings):
             raise ValueError("must be a file path, not a folder")
         return value
 
-    @field_validator("bot_allowed_channels", mode="before")
+    @field_validator("bot_allowed_channels", "bot_admins", "bot_allowed_users", mode="before")
     @classmethod
-    def _split_channels(cls, value: object) -> object:
+    def _split_ids(cls, value: object) -> object:
         """Accept the comma-separated form an environment variable holds."""
         if isinstance(value, str):
-            return [channel.strip() for channel in value.split(",") if channel.strip()]
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("bot_admins", "bot_allowed_users")
+    @classmethod
+    def _user_ids(cls, value: list[str]) -> list[str]:
+        """Slack sends user IDs, never names: a name here would match no one."""
+        if bad := [user for user in value if not _SLACK_USER_ID.fullmatch(user)]:
+            raise ValueError(
+                f"must be Slack user IDs (U…, from a profile's ⋮ → Copy member ID), not {bad[0]!r}"
+            )
         return value
 
     @field_validator("bq_keyfile")

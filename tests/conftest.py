@@ -39,6 +39,10 @@ def _no_ambient_config(monkeypatch: pytest.MonkeyPatch) -> None:
         "VOC_LLM_MAX_ATTEMPTS",
         "VOC_BOT_ALLOWED_CHANNELS",
         "VOC_BOT_DEPLOYMENT",
+        "VOC_BOT_ADMINS",
+        "VOC_BOT_ALLOW_DMS",
+        "VOC_BOT_ALLOWED_USERS",
+        "PORT",  # `voc-weekly bot --port` reads it (Cloud Run sets it)
         "VOC_DASHBOARD_URL",
         "VOC_POST_QUIET_WEEKS",
         "VOC_BQ_PROJECT",

@@ -71,6 +71,7 @@ class SlackServer:
         self.channels = {"C0VOCWEEKLY", "C0ELSEWHERE"}
         self._last_ts = 0.0
         self.socket: SocketModeServer | None = None
+        self.command_responses: list[dict[str, Any]] = []  # bodies POSTed to a response_url
         self._lock = threading.Lock()
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._thread = threading.Thread(target=self._http.serve_forever, args=(0.05,), daemon=True)
@@ -107,6 +108,10 @@ class SlackServer:
         for message in self.messages:
             grouped.setdefault(message.get("thread_ts") or message["ts"], []).append(message)
         return grouped
+
+    def command_response_url(self, trigger_id: str) -> str:
+        """The response_url of one slash command: what the app POSTs there is in command_responses."""
+        return self.url.replace("/api/", f"/commands/T0TEST/{trigger_id}")
 
     def handle(self, method: str, token: str | None, args: dict[str, Any]) -> Fault:
         with self._lock:
@@ -191,6 +196,13 @@ def _handler(server: SlackServer) -> type[BaseHTTPRequestHandler]:
             url = urlsplit(self.path)
             method = url.path.rsplit("/", 1)[-1]
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")
+            if url.path.startswith("/commands/"):  # a slash command's response_url: no token, answers "ok"
+                server.command_responses.append(json.loads(raw or "{}"))
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+                return
             args: dict[str, Any] = dict(parse_qsl(url.query))  # slack_sdk sends "GET" methods' params here
             if self.headers.get("Content-Type", "").startswith("application/json"):
                 args.update(json.loads(raw or "{}"))
@@ -240,7 +252,10 @@ class SocketModeServer:
         return self
 
     def stop(self) -> None:
+        """Stop accepting clients and close the connected ones (the server's shutdown leaves them open)."""
         self._server.shutdown()
+        for client in self._clients:
+            client.close()
 
     def push(self, payload: dict[str, Any], envelope_type: str = "events_api") -> str:
         """Send an envelope to the latest client; returns its envelope_id, which its ack must carry."""
@@ -248,7 +263,7 @@ class SocketModeServer:
         envelope = {
             "envelope_id": envelope_id,
             "type": envelope_type,
-            "accepts_response_payload": False,
+            "accepts_response_payload": envelope_type != "events_api",  # slash commands: ack with text
             "retry_attempt": 0,
             "retry_reason": "",
             "payload": payload,
