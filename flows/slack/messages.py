@@ -54,6 +54,7 @@ SEVERITY_TITLES: dict[Severity, str] = {
 }
 QUIET_WEEK_TEXT = "✅ 눈에 띄는 변화가 없습니다."
 SIGNIFICANT_MARK = "◆"  # before the label of a flag that passes the false-discovery gate
+SUMMARY_KEY = "summary"  # the summary's ledger key
 SNOOZED_TITLE = "🔕 숨김 중"
 SNOOZE_ENDED_TEXT = "숨김 해제: 악화"
 # The only mentions the product ever writes: owners from the seed voc_category_owners (SPEC §13).
@@ -140,7 +141,11 @@ def _severity_blocks(severity: Severity, changes: list[CategoryChange], max_list
 
 
 def build_summary(
-    report: WeeklyReport, *, max_per_severity: int = 20, dashboard_url: str | None = None
+    report: WeeklyReport,
+    *,
+    max_per_severity: int = 20,
+    dashboard_url: str | None = None,
+    docs_url: str | None = None,
 ) -> SlackMessage:
     """The summary message (SPEC §5): always valid Block Kit, whatever the number of categories."""
     head: list[Block] = [
@@ -160,12 +165,15 @@ def build_summary(
     if feedback := feedback_footer(report):
         foot.append(ContextBlock(elements=[_md(feedback)]))
     foot += [ContextBlock(elements=[_md(note)]) for note in data_notes(report.coverage)]
-    if dashboard_url:
-        foot.append(
-            ActionsBlock(
-                elements=[ButtonElement(text="대시보드 열기", url=dashboard_url, action_id="dashboard")]
-            )
-        )
+    links = (
+        [ButtonElement(text="대시보드 열기", url=dashboard_url, action_id="dashboard")]
+        if dashboard_url
+        else []
+    )
+    # The dbt docs of the comparison model: how the rule and the evidence above are computed.
+    links += [ButtonElement(text="모델 문서", url=docs_url, action_id="docs")] if docs_url else []
+    if links:
+        foot.append(ActionsBlock(elements=links))
 
     # Each severity costs at most: divider, title, its field sections and the overflow line.
     per_severity_budget = (MAX_BLOCKS - len(head) - len(foot)) // len(LISTED_SEVERITIES) - 3
@@ -177,7 +185,7 @@ def build_summary(
             body += _severity_blocks(severity, significant_first(changes), max_listed)
 
     text = f"Weekly VOC 변화 · {period_text(report)} · {counts_text(report)}"
-    return SlackMessage(key="summary", text=text, blocks=_to_dicts(head + body + foot))
+    return SlackMessage(key=SUMMARY_KEY, text=text, blocks=_to_dicts(head + body + foot))
 
 
 def month_day_text(day: date) -> str:

@@ -20,7 +20,7 @@ from slack_sdk.errors import SlackApiError
 from flows.feedback import FeedbackRow, feedback_reaction
 from flows.report import CategoryKey
 from flows.slack.ledger import COMPLETE_KEY, DeliveryLedger
-from flows.slack.messages import reply_key
+from flows.slack.messages import SUMMARY_KEY, reply_key
 
 REPLY_PAGES = 10  # of 200 messages: a report's thread is its summary and one reply (or a few) a category
 MAX_REPLY_MESSAGES = 20  # pages of one category's reply looked up in the ledger (a long analysis splits)
@@ -46,7 +46,7 @@ def read_reactions(
         for week in weeks:
             ledger = DeliveryLedger(channel, None, week)
             replies = reply_messages(ledger)
-            summary_ts = ledger.posted_ts("summary")
+            summary_ts = ledger.posted_ts(SUMMARY_KEY)
             if replies is None or summary_ts is None:
                 continue  # never delivered complete to this channel: nothing to read
             for message in thread_messages(client, channel, summary_ts):
