@@ -108,6 +108,11 @@ def warn_about_unused_rows(report: WeeklyReport) -> None:
             coverage.baseline_rows_without_id,
             coverage.report_rows_without_id,
         )
+    if coverage.rows_without_create_time:
+        logger.warning(
+            "%d source row(s) without event_create_time left out of the counts (they belong to no week)",
+            coverage.rows_without_create_time,
+        )
     if note := future_dated_note(coverage):
         logger.warning("coverage judged on real tickets only%s", note)
 

@@ -176,6 +176,11 @@ def data_notes(coverage: Coverage) -> list[str]:
             f":warning: ID가 없는 원본 행 {coverage.rows_without_id}건은 집계에서 제외했습니다 "
             f"(기준주 {coverage.baseline_rows_without_id}건 · 비교주 {coverage.report_rows_without_id}건)."
         )
+    if coverage.rows_without_create_time:
+        notes.append(
+            f":warning: 생성 시각(event_create_time)이 없는 원본 행 {coverage.rows_without_create_time}건은 "
+            "어느 주에도 집계하지 않았습니다."
+        )
     if coverage.future_tickets and coverage.last_future_ticket_at is not None:
         notes.append(
             f":warning: 생성 시각이 실행 시각보다 늦은 티켓 {coverage.future_tickets}건"

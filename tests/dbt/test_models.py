@@ -276,6 +276,7 @@ def test_bigquery_rendering_of_every_dispatch_macro_is_valid_bigquery_sql(
     assert "isoweek" in rendered["voc_kst_week_start"].lower()
     assert "r'" in rendered["voc_regexp_replace"]
     assert "float64" in rendered["voc_type_double"].lower()  # raw strings keep the regex backslashes
+    assert "normalize(" in rendered["voc_nfc"].lower() and "nfc_normalize" not in rendered["voc_nfc"]
 
 
 def test_week_before_the_data_is_a_clear_error_not_an_empty_report(built: dict[str, Any]) -> None:
