@@ -17,6 +17,7 @@ from typing import Any
 from flows.errors import VocError
 from flows.settings import VocSettings
 from flows.warehouse.dbt import invoke_dbt, mart_relations
+from flows.warehouse.dbt_vars import check_vars
 from flows.warehouse.readers import open_warehouse
 
 FLAG_SEVERITIES = ("CRITICAL", "MONITOR", "IMPROVED")
@@ -54,7 +55,7 @@ def parse_vars(text: str | None) -> dict[str, Any]:
         raise VocError("--vars must be a JSON object, e.g. '{\"critical_increase_pct\": 50}'")
     if reserved := [name for name in RESERVED_VARS if name in parsed]:
         raise VocError(f"--vars cannot set {', '.join(reserved)}: use --week and --weeks")
-    return parsed
+    return check_vars(parsed)
 
 
 def backtest_settings(settings: VocSettings) -> VocSettings:

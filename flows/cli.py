@@ -103,8 +103,9 @@ def demo_data(
     """Write the deterministic demo export (Korean VOC tickets with planted changes)."""
     from flows.demo.generator import DEMO_WEEKS, write_demo_data
 
-    path = out or VocSettings().demo_source_path
-    week = resolve_report_week(end_week, name="--end-week")
+    settings = VocSettings()
+    path = out or settings.demo_source_path
+    week = resolve_report_week(end_week, name="--end-week", max_weeks_back=settings.max_weeks_back)
     if path.is_dir():
         raise VocError(f"--out {path}: is a folder; give the Parquet file to write")
     try:
@@ -138,7 +139,7 @@ def run(
 
     # Bad input fails here in one line, before a Prefect server starts or anything is posted.
     settings = VocSettings()
-    report_week = resolve_report_week(week, name="--week")
+    report_week = resolve_report_week(week, name="--week", max_weeks_back=settings.max_weeks_back)
     if out is not None:
         check_out_folder(out, is_default=False)
     prepare_source(settings, report_week)
@@ -170,7 +171,7 @@ def compare(week: WeekOption = None) -> None:
     from flows.warehouse.source import prepare_source
 
     settings = VocSettings()
-    report_week = resolve_report_week(week, name="--week")
+    report_week = resolve_report_week(week, name="--week", max_weeks_back=settings.max_weeks_back)
     prepare_source(settings, report_week)
     relations = build_week(settings, report_week, quiet=True)
     report = read_report(open_warehouse(settings), relations, report_week)
@@ -203,7 +204,7 @@ def backtest(
 
     parsed_vars = parse_vars(dbt_vars)  # bad JSON fails before any work
     settings = VocSettings()
-    end_week = resolve_report_week(week)
+    end_week = resolve_report_week(week, name="--week", max_weeks_back=settings.max_weeks_back)
     prepare_source(settings, end_week)
     replayed = replay(backtest_settings(settings), end_week, weeks, parsed_vars)
     console.print(backtest_table(replayed))

@@ -91,6 +91,9 @@ class VocSettings(BaseSettings):
     bq_keyfile: Path | None = Field(None, validation_alias="VOC_BQ_KEYFILE", validate_default=True)
     bq_token: SecretStr | None = Field(None, validation_alias="VOC_BQ_TOKEN", validate_default=True)
 
+    # The oldest week a run may report, in weeks before the last complete one (flows/weeks.py).
+    max_weeks_back: int = Field(52, ge=1, le=520, validation_alias="VOC_MAX_WEEKS_BACK")
+
     # Slack delivery
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_credentials_block: str | None = Field(None, validation_alias="VOC_SLACK_CREDENTIALS_BLOCK")
@@ -215,7 +218,7 @@ def settings_error_text(error: ValidationError) -> str:
         if item["type"] == "value_error":
             allowed = str(item.get("ctx", {}).get("error", item["msg"]))
         else:
-            allowed = _allowed(field) if field else item["msg"]
+            allowed = allowed_text(field) if field else item["msg"]
         secret = field is not None and field.annotation is not None and "SecretStr" in str(field.annotation)
         unset = item["type"] == "missing" or item["input"] is None
         given = "" if secret or unset else f"={_shown(item['input'])}"
@@ -229,7 +232,7 @@ def _shown(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "...'"
 
 
-def _allowed(field: FieldInfo) -> str:
+def allowed_text(field: FieldInfo) -> str:
     """What a field accepts, from its type and bounds."""
     annotation = field.annotation
     if get_origin(annotation) is Literal:
@@ -244,14 +247,11 @@ def _allowed(field: FieldInfo) -> str:
 
 
 def _bounds(field: FieldInfo) -> str:
-    """' from 1 to 64', ' greater than 0', ...: the numeric bounds of a field."""
+    """' from 1 to 64', ' greater than 0 and less than 1', ...: the numeric bounds of a field."""
     names = ("ge", "gt", "le", "lt")
     limits = {name: getattr(item, name) for item in field.metadata for name in names if hasattr(item, name)}
-    low, high = limits.get("ge", limits.get("gt")), limits.get("le", limits.get("lt"))
-    if "ge" in limits and high is not None:
-        return f" from {low} to {high}"
-    if "gt" in limits:
-        return f" greater than {low}" + (f" and at most {high}" if high is not None else "")
-    if low is not None:
-        return f" of at least {low}"
-    return f" of at most {high}" if high is not None else ""
+    if "ge" in limits and "le" in limits:
+        return f" from {limits['ge']} to {limits['le']}"
+    words = {"ge": "of at least", "gt": "greater than", "le": "of at most", "lt": "less than"}
+    parts = [f"{words[name]} {value}" for name, value in limits.items()]
+    return (" " + " and ".join(parts)).replace("and of at most", "and at most") if parts else ""

@@ -23,7 +23,14 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from flows.errors import one_line
 from flows.settings import VocSettings
 from flows.slack import mrkdwn
-from flows.weeks import WeekTextError, has_ended, last_complete_week, week_from_text, week_range_text
+from flows.weeks import (
+    WeekTextError,
+    WeekTooOldError,
+    has_ended,
+    last_complete_week,
+    week_from_text,
+    week_range_text,
+)
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun
@@ -110,7 +117,11 @@ def handle_mention(
         return
     try:
         # No week named: the latest complete one, fixed now, so a mention next week is a new report.
-        week = week_from_text(_MENTION.sub(" ", str(event.get("text") or "")), now) or last_complete_week(now)
+        text = _MENTION.sub(" ", str(event.get("text") or ""))
+        week = week_from_text(text, now, settings.max_weeks_back) or last_complete_week(now)
+    except WeekTooOldError as exc:  # VOC_MAX_WEEKS_BACK
+        _reply(client, channel, thread_ts, exc.slack_text)
+        return
     except WeekTextError:
         _reply(client, channel, thread_ts, USAGE_TEXT)
         return

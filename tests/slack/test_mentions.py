@@ -303,3 +303,14 @@ def test_regression_a_full_seen_events_still_knows_its_oldest_event_id() -> None
     seen = SeenEvents(max_size=2)
     assert seen.first_time("Ev1") and seen.first_time("Ev2")
     assert not seen.first_time("Ev1") and not seen.first_time("Ev2")
+
+
+def test_week_older_than_the_limit_is_refused_in_its_thread(
+    slack_server: SlackServer, client: WebClient, settings: VocSettings, starts: RecordedStarts
+) -> None:
+    """Regression (issue 16): `300주 전` started a report that read every partition since then."""
+    event = mention_event("300주 전")
+    mention(event, client, settings.model_copy(update={"max_weeks_back": 52}), starts)
+    [answer] = replies(slack_server, event["ts"])
+    assert answer.startswith(":calendar: 요청한 주(") and "52주보다 오래됐습니다" in answer
+    assert starts.calls == []
