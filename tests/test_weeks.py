@@ -139,7 +139,9 @@ def test_week_from_text_refuses_text_that_names_no_week(text: str) -> None:
         ("2021-01-04", 520, False),
     ],
 )
-def test_a_week_older_than_the_limit_is_refused_in_one_line(requested: str, limit: int, refused: bool) -> None:
+def test_a_week_older_than_the_limit_is_refused_in_one_line(
+    requested: str, limit: int, refused: bool
+) -> None:
     """Regression (issue 16): a week years back was read from then until now; now it is refused."""
     if not refused:
         assert resolve_report_week(requested, NOW, "--week", max_weeks_back=limit).isoformat() <= requested

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from flows.errors import VocError
 from flows.settings import allowed_text
 
+
 class DbtVars(BaseModel):
     """Every var of dbt_project.yml with its type and allowed range (defaults as there)."""
 
@@ -29,13 +30,13 @@ class DbtVars(BaseModel):
     scan_weeks: int = Field(2, ge=1, le=520, description="weeks an incremental run re-aggregates")
     baseline_weeks: int = Field(8, ge=1, le=52, description="weeks of the evidence's baseline")
     fdr_alpha: float = Field(0.05, gt=0, lt=1, description="false-discovery rate of a significant flag")
-    default_dispersion: float = Field(0.1, ge=0, le=10, description="over-dispersion when none can be estimated")
+    default_dispersion: float = Field(0.1, ge=0, le=10, description="dispersion without history")
     comparison_weeks: int = Field(1, ge=1, le=260, description="reported weeks one run computes")
     critical_increase_pct: float = Field(30, ge=0, le=10_000, description="CRITICAL: increase, %")
-    critical_neg_ratio_delta_pp: float = Field(20, ge=0, le=100, description="CRITICAL: negative share rise, %p")
+    critical_neg_ratio_delta_pp: float = Field(20, ge=0, le=100, description="CRITICAL: neg. share rise, %p")
     critical_min_volume: int = Field(20, ge=0, le=1_000_000, description="CRITICAL: least volume")
     monitor_increase_pct: float = Field(20, ge=0, le=10_000, description="MONITOR: increase, %")
-    monitor_neg_ratio_delta_pp: float = Field(10, ge=0, le=100, description="MONITOR: negative share rise, %p")
+    monitor_neg_ratio_delta_pp: float = Field(10, ge=0, le=100, description="MONITOR: neg. share rise, %p")
     monitor_min_volume: int = Field(10, ge=0, le=1_000_000, description="MONITOR: least volume")
     improved_decrease_pct: float = Field(20, ge=0, le=100, description="IMPROVED: decrease, %")
     improved_min_volume: int = Field(10, ge=0, le=1_000_000, description="IMPROVED: least volume")

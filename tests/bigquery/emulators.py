@@ -58,7 +58,15 @@ def _command(name: str, port: int) -> list[str]:
         raise RuntimeError(f"{venv} is missing: run `make {venv.name}/.installed` (make test does it)")
     if name == "crucible":
         launcher = ROOT / "tests" / "bigquery" / "crucible_main.py"
-        return [str(venv / "bin" / "python"), str(launcher), "serve", "--dialect", "bigquery", "--port", str(port)]
+        return [
+            str(venv / "bin" / "python"),
+            str(launcher),
+            "serve",
+            "--dialect",
+            "bigquery",
+            "--port",
+            str(port),
+        ]
     launcher = ROOT / "tests" / "bigquery" / "bqemulator_main.py"
     return [
         str(venv / "bin" / "python"),

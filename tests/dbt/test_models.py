@@ -370,12 +370,18 @@ def test_bare_dbt_without_the_settings_says_which_one_is_required(
     ("args", "expected"),
     [
         (["build"], ["build", "--vars", '{"report_week": "<week>"}']),
-        (["build", "--vars", "{report_week: 2026-11-18}"], ["build", "--vars", '{"report_week": "2026-11-18"}']),
+        (
+            ["build", "--vars", "{report_week: 2026-11-18}"],
+            ["build", "--vars", '{"report_week": "2026-11-18"}'],
+        ),
         (
             ["build", "--vars", "{critical_increase_pct: 50}", "-s", "x"],
             ["build", "--vars", '{"critical_increase_pct": 50, "report_week": "<week>"}', "-s", "x"],
         ),
-        (["run", "--vars={fdr_alpha: 0.1}"], ["run", "--vars", '{"fdr_alpha": 0.1, "report_week": "<week>"}']),
+        (
+            ["run", "--vars={fdr_alpha: 0.1}"],
+            ["run", "--vars", '{"fdr_alpha": 0.1, "report_week": "<week>"}'],
+        ),
         (["build", "--vars", "{not yaml"], ["build", "--vars", "{not yaml"]),  # dbt's to report
     ],
 )

@@ -35,7 +35,10 @@ def test_the_defaults_pass_their_own_check() -> None:
     ("given", "expected"),
     [
         ({"critical_increase_pct": 50}, {"critical_increase_pct": 50}),
-        ({"monitor_increase_pct": 12.5, "fdr_alpha": 0.01}, {"monitor_increase_pct": 12.5, "fdr_alpha": 0.01}),
+        (
+            {"monitor_increase_pct": 12.5, "fdr_alpha": 0.01},
+            {"monitor_increase_pct": 12.5, "fdr_alpha": 0.01},
+        ),
         ({"critical_min_volume": 0}, {"critical_min_volume": 0}),
         ({"report_week": "2026-11-18"}, {"report_week": "2026-11-18"}),
     ],
