@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 from typer._click.core import Context  # typer vendors click: its own Context and UsageError
 from typer._click.exceptions import UsageError
 from typer.core import TyperGroup
@@ -22,7 +23,8 @@ from flows.dry_run import check_out_folder
 from flows.errors import VocError
 from flows.formatting import evidence_line, neg_ratio_text, ticket_change_text
 from flows.report import WeeklyReport, check_coverage
-from flows.settings import VocSettings
+from flows.settings import VocSettings, check_env_file
+from flows.slack.mrkdwn import strip_controls
 from flows.weeks import resolve_report_week, week_range_text
 
 if TYPE_CHECKING:  # the backtest pulls in DuckDB and dbt: only the commands that need them import it
@@ -47,7 +49,7 @@ class OneLineErrors(TyperGroup):
 
 def print_error(message: str) -> None:
     """The one line a user sees for an error they can fix (no markup, never wrapped)."""
-    text = " ".join(message.split())  # whatever the message held, it prints as one line
+    text = " ".join(strip_controls(message).split())  # whatever the message held: one printable line
     Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {escape(text)}", highlight=False)
 
 
@@ -157,7 +159,7 @@ def run(
     if state.is_failed():
         raise VocError(state.message or "the flow run failed")
     outcome = cast(Outcome, state.result())
-    console.print(outcome.preview, markup=False, highlight=False)
+    console.print(strip_controls(outcome.preview), markup=False, highlight=False)
     console.print(f"\n[bold]{escape(outcome.message())}[/bold]")
     if outcome.out_dir:
         console.print(f"Payloads written to {escape(outcome.out_dir)}")
@@ -290,14 +292,18 @@ def comparison_table(report: WeeklyReport) -> Table:
     table.add_column("부정비율")
     table.add_column("근거 (최근 8주 · 판정)")
     for change in report.categories:
-        style = SEVERITY_STYLES[change.severity]
+        # Data is text, never markup: a label like '[/]' or '[bold]' prints as written (rich.Text).
         table.add_row(
-            f"[{style}]{change.severity}[/{style}]",
-            change.category_label,
-            ticket_change_text(change),
-            neg_ratio_text(change),
-            evidence_line(change),
-            style=None,
+            Text(change.severity, style=SEVERITY_STYLES[change.severity]),
+            *(
+                Text(strip_controls(cell))
+                for cell in (
+                    change.category_label,
+                    ticket_change_text(change),
+                    neg_ratio_text(change),
+                    evidence_line(change),
+                )
+            ),
         )
     return table
 
@@ -343,6 +349,7 @@ def main() -> None:
     os.environ.setdefault("PREFECT_SERVER_REGISTER_BLOCKS_ON_START", "false")
     os.environ.setdefault("PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION", "false")
     try:
+        check_env_file()  # before Prefect is imported: it reads .env too
         ensure_prefect_home()
     except VocError as exc:
         print_error(str(exc))

@@ -63,10 +63,46 @@ HttpUrl = Annotated[str, AfterValidator(_http_url)]
 HeaderValue = Annotated[str, _matching(r"[\x21-\x7e]{1,256}", "must be printable ASCII without spaces")]
 
 
+ENV_FILE = ".env"
+
+
+def check_env_file(path: Path = Path(ENV_FILE)) -> None:
+    """Fail in one line, naming the file and its encoding, unless `path` (if any) is UTF-8.
+
+    VOC Weekly and Prefect both read `.env` from the working folder as UTF-8, and both fail with a
+    long UnicodeDecodeError trace otherwise (Windows editors often save UTF-16 or CP949/EUC-KR).
+    A UTF-8 byte-order mark is fine: python-dotenv drops it.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return  # no .env: nothing to read
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SettingsError(
+            f"{path.resolve()}: the file is saved as {_encoding_name(data)}, not UTF-8: save it as UTF-8 "
+            "(VOC Weekly and Prefect read .env as UTF-8)"
+        ) from None
+
+
+def _encoding_name(data: bytes) -> str:
+    """The likely encoding of text that is not UTF-8, for the error message."""
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "UTF-32"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data.count(0) > len(data) // 4:
+        return "UTF-16"
+    try:
+        data.decode("cp949")
+    except UnicodeDecodeError:
+        return "an encoding other than UTF-8"
+    return "CP949 (EUC-KR)"
+
+
 class VocSettings(BaseSettings):
     """VOC Weekly settings. Build one per run (`VocSettings()`) and pass it down; never at import."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_ignore_empty=True, extra="ignore")
+    model_config = SettingsConfigDict(env_file=ENV_FILE, env_ignore_empty=True, extra="ignore")
 
     # Warehouse and dbt
     dbt_target: Literal["dev", "prod"] = Field("dev", validation_alias="VOC_DBT_TARGET")
@@ -136,6 +172,9 @@ class VocSettings(BaseSettings):
             super().__init__(**values)
         except ValidationError as exc:
             raise SettingsError(settings_error_text(exc)) from None
+        except UnicodeDecodeError:  # the .env file is not UTF-8
+            check_env_file(Path(str(values.get("_env_file") or ENV_FILE)))
+            raise
 
     @field_validator("home", "dbt_project_dir")
     @classmethod
