@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
-from flows.llm.followups import builtin_follow_up, failed_follow_up
 from flows.formatting import KEYWORD_CHARS
+from flows.llm.followups import builtin_follow_up, failed_follow_up
 from flows.outcome import messages_preview
 from flows.slack.messages import (
     MAX_BLOCKS,
@@ -342,11 +342,6 @@ def test_reply_without_history_says_the_evidence_is_missing() -> None:
 # Message size (issue 21): the summary and the replies stay within the documented budget.
 
 LONG_LEVEL = "아주 긴 분류 이름 & <태그>" * 9  # ~150 characters, longer once escaped
-
-
-def overflow_count(texts: list[str]) -> int:
-    """N of the '외 N건' line of a severity, or 0."""
-    return next((int(text[2:-1]) for text in texts if re.fullmatch(r"외 \d+건", text)), 0)
 
 
 @pytest.mark.parametrize("max_per_severity", [20, 100])  # the default and the largest allowed
