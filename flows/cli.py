@@ -201,14 +201,23 @@ def backtest(
     ] = None,
 ) -> None:
     """Replay the rules over past weeks in one dbt run: flags per week, how many significant, totals."""
-    from flows.backtest import backtest_settings, parse_vars, replay, write_chart, write_csv
+    from flows.backtest import (
+        backtest_settings,
+        from_first_baseline,
+        parse_vars,
+        replay,
+        write_chart,
+        write_csv,
+    )
     from flows.warehouse.source import prepare_source
 
     parsed_vars = parse_vars(dbt_vars)  # bad JSON fails before any work
     settings = VocSettings()
     end_week = resolve_report_week(week, name="--week", max_weeks_back=settings.max_weeks_back)
     prepare_source(settings, end_week)
-    replayed = replay(backtest_settings(settings), end_week, weeks, parsed_vars)
+    replayed, note = from_first_baseline(replay(backtest_settings(settings), end_week, weeks, parsed_vars))
+    if note:
+        console.print(f"[yellow]Note: {escape(note)}.[/yellow]")
     console.print(backtest_table(replayed))
     folder = out or settings.home / "backtest"
     stem = f"backtest-{end_week.isoformat()}-{weeks}w"

@@ -22,10 +22,10 @@
         {%- set time_type = voc_column_type(reader, 'event_create_time') -%}
     {%- else -%}
         {#- Every column as text, except event_create_time, parsed by the reader: a CSV error then
-            names its line. Offsets are honoured row by row; a time without one is UTC (the session
+            names its line. Quotes are RFC 4180's, never guessed from rows that happen to have none. Offsets are honoured row by row; a time without one is UTC (the session
             time zone, UTC in profiles.yml). -#}
-        {%- set reader = 'read_csv(' ~ quoted_path ~ ", header = true, all_varchar = true, "
-            ~ "types = {'event_create_time': 'TIMESTAMPTZ'})" -%}
+        {%- set reader = 'read_csv(' ~ quoted_path ~ ", header = true, quote = '\"', escape = '\"', "
+            ~ "all_varchar = true, types = {'event_create_time': 'TIMESTAMPTZ'})" -%}
         {%- set time_type = 'TIMESTAMP WITH TIME ZONE' -%}
     {%- endif -%}
     create or replace view {{ source('zendesk', 'zendesk_voc_classified') }} as
