@@ -257,11 +257,13 @@ def dbt(ctx: typer.Context) -> None:
 
     dbt gets the settings and var report_week (the last complete KST week unless `--vars` sets it).
     """
-    from flows.warehouse.dbt import invoke_dbt
+    from flows.warehouse.dbt import invoke_dbt, requested_report_week
     from flows.warehouse.source import prepare_source
 
     args = list(ctx.args) or ["--help"]
     settings = VocSettings()
+    if week := requested_report_week(args):  # bad vars fail here, in one line
+        resolve_report_week(week, name="--vars report_week", max_weeks_back=settings.max_weeks_back)
     if not {"--help", "-h", "--version"} & set(args):  # dbt's own help needs no source
         prepare_source(settings)
     invoke_dbt(settings, args)

@@ -86,6 +86,19 @@
     {{ voc_kst_midnight_utc(voc_report_week() + modules.datetime.timedelta(days=14)) }}
 {%- endmacro %}
 
+{% macro voc_source_future_start() -%}
+    {#- Where a run reads again, past its window: rows dated after this run started (a clock or
+        export error) are read wherever they are, so the report status can name them and never take
+        them as proof that a week was loaded. Partitions after the start of a run are normally
+        empty, so this costs nothing; it starts where the window ends when the run started earlier. -#}
+    {%- set day = voc_report_week() + modules.datetime.timedelta(days=14) -%}
+    {%- set window_end = modules.datetime.datetime(day.year, day.month, day.day)
+        - modules.datetime.timedelta(hours=9) -%}
+    {%- set started = run_started_at.strftime("%Y-%m-%d %H:%M:%S") -%}
+    {%- set window_end_text = window_end.strftime("%Y-%m-%d %H:%M:%S") -%}
+    cast('{{ [started, window_end_text] | max }}' as timestamp)
+{%- endmacro %}
+
 {% macro voc_dedup_as_of() -%}
     {#- The end of the reported week, as a UTC timestamp literal: a ticket's row is chosen among its
         rows created before it, so rows loaded later never change a reported week's numbers. -#}

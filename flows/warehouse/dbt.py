@@ -9,12 +9,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from flows.errors import DbtError, WarehouseLockedError
 from flows.settings import VocSettings
 from flows.warehouse.bigquery import dbt_profile_env
 from flows.warehouse.dbt_vars import check_vars
-from flows.weeks import DEFAULT_MAX_WEEKS_BACK, last_complete_week, resolve_report_week
+from flows.weeks import last_complete_week
 
 PROJECT_NAME = "voc_weekly"
 REPORT_MODELS = (
@@ -70,29 +71,49 @@ def invoke_dbt(settings: VocSettings, args: list[str]) -> None:
     project_dir = settings.dbt_project_dir
     with dbt_environment(settings):
         if FlowRunContext.get() or TaskRunContext.get():
-            _invoke_prefect_dbt(settings, project_dir, with_report_week(args, settings.max_weeks_back))
+            _invoke_prefect_dbt(settings, project_dir, with_report_week(args))
             return
         from dbt.cli.main import dbtRunner
 
         dirs = ["--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
         # `dbt --help` / `dbt --version` take no directories (dbt would call them unknown options).
         top_level = all(arg.startswith("-") for arg in args)
-        week_args = [] if top_level else [*with_report_week(args, settings.max_weeks_back), *dirs]
-        result = dbtRunner().invoke(week_args or args)
+        result = dbtRunner().invoke(args if top_level else [*with_report_week(args), *dirs])
     if not result.success:
         results = getattr(result.result, "results", None) or []
         outcomes = [(r.node.unique_id, str(r.status), r.message or "") for r in results]
         raise dbt_failure(settings, args, result.exception, outcomes)
 
 
-def with_report_week(args: list[str], max_weeks_back: int = DEFAULT_MAX_WEEKS_BACK) -> list[str]:
+def with_report_week(args: list[str]) -> list[str]:
     """dbt arguments that set var report_week: the caller's, or else the last complete KST week.
 
     The SQL takes the week only from this var. `--vars` are checked (flows/warehouse/dbt_vars.py)
-    and passed as the checked values, merged into one option; a report_week that could not be
-    reported (not ended, older than `max_weeks_back`) is refused like `--week`. `--vars` that are
-    not a YAML mapping go to dbt untouched, for dbt to report.
+    and passed as the checked values, merged into one option. `--vars` that are not a YAML mapping
+    go to dbt untouched, for dbt to report.
     """
+    week = last_complete_week().isoformat()
+    found = _vars_option(args)
+    if found is None:
+        return (
+            args
+            if any(arg.partition("=")[0] == "--vars" for arg in args)
+            else [*args, "--vars", json.dumps({"report_week": week})]
+        )
+    start, end, given = found
+    merged = {**given, "report_week": given.get("report_week", week)}
+    return [*args[:start], "--vars", json.dumps(merged), *args[end:]]
+
+
+def requested_report_week(args: list[str]) -> str | None:
+    """The report_week that `--vars` in dbt arguments set (checked), or None."""
+    found = _vars_option(args)
+    return found[2].get("report_week") if found else None
+
+
+def _vars_option(args: list[str]) -> tuple[int, int, dict[str, Any]] | None:
+    """Where `--vars` is in dbt arguments (start, end) and its vars, checked; None without one, or
+    when it is not a YAML mapping (dbt's to report)."""
     from dbt.clients.yaml_helper import load_yaml_text  # how dbt itself reads --vars
     from dbt_common.exceptions import DbtValidationError
 
@@ -103,15 +124,11 @@ def with_report_week(args: list[str], max_weeks_back: int = DEFAULT_MAX_WEEKS_BA
         try:
             given = load_yaml_text(inline if equals else next(iter(args[position + 1 :]), ""))
         except DbtValidationError:
-            return args
+            return None
         if not isinstance(given, dict):
-            return args
-        checked = check_vars(given)
-        week = resolve_report_week(checked.get("report_week"), None, "--vars report_week", max_weeks_back)
-        end = position + (1 if equals else 2)
-        merged = {**checked, "report_week": checked.get("report_week", week.isoformat())}
-        return [*args[:position], "--vars", json.dumps(merged), *args[end:]]
-    return [*args, "--vars", json.dumps({"report_week": last_complete_week().isoformat()})]
+            return None
+        return position, position + (1 if equals else 2), check_vars(given)
+    return None
 
 
 def _invoke_prefect_dbt(settings: VocSettings, project_dir: Path, args: list[str]) -> None:

@@ -84,7 +84,8 @@ def _csv_reader(path: Path, **options: str) -> str:
     """read_csv as the view reads it: a header row, RFC 4180 quotes (never guessed from a sample of
     rows that happen to have none), every column as text unless `options` says."""
     settings = "".join(f", {name} = {value}" for name, value in options.items())
-    return f"""read_csv({_quote(path)}, header = true, quote = '"', escape = '"', all_varchar = true{settings})"""
+    dialect = """header = true, quote = '"', escape = '"'"""
+    return f"read_csv({_quote(path)}, {dialect}, all_varchar = true{settings})"
 
 
 def _csv_problem(con: duckdb.DuckDBPyConnection, path: Path) -> str | None:
