@@ -25,6 +25,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.errors import SourceError
+from flows.outcome import unused_rows_text
 from flows.report import WeeklyReport
 from flows.slack.messages import build_summary, preview
 from flows.warehouse.source import SOURCE_COLUMNS, check_source_file
@@ -657,6 +658,10 @@ def test_a_messy_export_counts_the_rows_it_could_not_use(messy_run: MessyRun) ->
         ":warning: 생성 시각(event_create_time)이 없는 원본 행 2건은 어느 주에도 집계하지 않았습니다."
         in footer
     )
+    assert unused_rows_text(coverage) == [  # the run log
+        "7 source row(s) without an id left out of the counts (baseline week 0, reported week 7)",
+        "2 source row(s) without event_create_time left out of the counts (they belong to no week)",
+    ]
 
 
 def test_one_category_per_label_whatever_its_unicode_form(messy_run: MessyRun) -> None:
