@@ -484,9 +484,15 @@ class ExportClass:
     expected: tuple[int, int, int]
 
 
-def csv_line(ticket_id: str, created: str, category: tuple[str, str, str], emotion: str = "중립") -> str:
+def csv_line(
+    ticket_id: str,
+    created: str,
+    category: tuple[str, str, str],
+    emotion: str = "중립",
+    keywords: str = "키워드",
+) -> str:
     quoted = [
-        f'"{value}"' for value in (ticket_id, created, "제목", "본문", *category, emotion, "", "키워드")
+        f'"{value}"' for value in (ticket_id, created, "제목", "본문", *category, emotion, "", keywords)
     ]
     return ",".join(quoted)
 
@@ -502,6 +508,10 @@ LATER_COPY = ("중복", "나중", "사본")
 NANOSECONDS = ("시각", "나노초", "일요일")
 MARKUP_AS_EXPORTED = ("결제 [/] [bold]", "ESC\x1b[2J\x1b]0;owned\x07", "x")
 MARKUP = ("결제 [/] [bold]", "ESC[2J]0;owned", "x")  # control characters dropped, the rest kept as text
+KEYWORDS = ("키워드", "공백", "유니코드")
+# Keywords around commas with tabs, no-break and ideographic spaces: DuckDB's trim() removed only
+# spaces, so '\t결제' and '결제' were two keywords (issue 16).
+KEYWORD_SPELLINGS = ["로그인, 결제", "로그인,\t결제", "\u00a0로그인,결제\u3000", "로그인\u2003,\u200b결제 "]
 
 EXPORT_CLASSES = [
     ExportClass(
@@ -594,6 +604,15 @@ EXPORT_CLASSES = [
         [csv_line("markup", "2026-11-18 01:00:00", MARKUP_AS_EXPORTED)],
         (0, 1, 0),
     ),
+    ExportClass(
+        "keywords are trimmed of any whitespace (a new category with 12 tickets: MONITOR)",
+        KEYWORDS,
+        [
+            csv_line(f"kw-{n}", "2026-11-18 01:00:00", KEYWORDS, keywords=KEYWORD_SPELLINGS[n % 4])
+            for n in range(12)
+        ],
+        (0, 12, 0),
+    ),
 ]
 FILLER_ROWS = 25_000  # more than DuckDB's sniffer samples: the types it would guess come from these
 
@@ -674,6 +693,14 @@ def test_a_messy_export_counts_the_rows_it_could_not_use(messy_run: MessyRun) ->
         "7 source row(s) without an id left out of the counts (baseline week 0, reported week 7)",
         "2 source row(s) without event_create_time left out of the counts (they belong to no week)",
     ]
+
+
+def test_keywords_are_one_keyword_whatever_whitespace_surrounds_them(messy_run: MessyRun) -> None:
+    """Regression (issue 16): keywords were trimmed with trim(), spaces only on DuckDB."""
+    counted = {
+        kw.keyword: (kw.prev_tickets, kw.last_tickets) for kw in messy_run.report.keywords_of(KEYWORDS)
+    }
+    assert counted == {"로그인": (0, 12), "결제": (0, 12)}
 
 
 def test_one_category_per_label_whatever_its_unicode_form(messy_run: MessyRun) -> None:
