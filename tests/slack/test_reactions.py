@@ -25,7 +25,7 @@ from tests.servers.slack import BOT_USER_ID, VALID_TOKEN, Fault, SlackServer
 
 CHANNEL = "C0VOCWEEKLY"
 LOGIN, CANCEL = "개인회원 / 계정 / 로그인 오류", "개인회원 / 지원 / 지원 취소"
-LONG_ANALYSIS = "\n\n".join(f"문단 {n} " + "가" * 2900 for n in range(60))  # two reply messages
+LONG_ANALYSIS = "\n\n".join(f"문단 {n} " + "가" * 2900 for n in range(60))  # several reply messages
 
 
 @pytest.fixture
@@ -42,7 +42,8 @@ def delivered(prefect_server: None, slack_server: SlackServer, tmp_path: Path) -
         delivery = SlackDelivery.for_week(settings, SecretStr(VALID_TOKEN), REPORT_WEEK, CHANNEL, None)
         delivery.send(messages, report_summary(report), force=False)
         replies = slack_server.messages[1:]
-        yield {"login": replies[0]["ts"], "login-2": replies[1]["ts"], "cancel": replies[2]["ts"]}
+        cancel = next(m for m in replies if "지원 취소" in m["blocks"][0].get("text", {}).get("text", ""))
+        yield {"login": replies[0]["ts"], "login-2": replies[1]["ts"], "cancel": cancel["ts"]}
 
 
 def read(
