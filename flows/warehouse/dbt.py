@@ -141,6 +141,10 @@ def dbt_failure(
     if error is not None and LOCK_ERROR in str(error):
         return warehouse_locked(settings.duckdb_file)
     failed = [(node_id, message) for node_id, status, message in outcomes if status in FAILED_STATUSES]
+    # A failed model is a cause, a failed test may be the echo of one (an ephemeral model's error
+    # shows in every model and test that inlines it): models first, then by name, whatever the
+    # order the threads finished in.
+    failed.sort(key=lambda node: (not node[0].startswith("model."), node[0]))
     if not failed:
         reason = first_error_line(str(error)) if error is not None else "no reason given"
         return DbtError(
@@ -148,7 +152,7 @@ def dbt_failure(
             slack_text="데이터 모델(dbt)을 만들지 못했습니다. 실행 기록에서 dbt 오류를 확인해 주세요.",
         )
     node_id, message = failed[0]
-    kind, name = node_id.split(".")[0], node_id.split(".")[-1]
+    kind, _package, name = node_id.split(".")[:3]  # a generic test's id goes on with a hash
     kind_ko = {"test": "데이터 테스트", "model": "모델"}.get(kind, kind)
     more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
     return DbtError(
