@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 
 from flows.dry_run import DryRunFolder
@@ -32,7 +33,7 @@ from flows.warehouse.dbt import build_week
 from flows.warehouse.gcp_credentials import with_gcp_credentials_block
 from flows.warehouse.readers import Warehouse, open_warehouse, read_report
 from flows.warehouse.source import prepare_source
-from flows.weeks import resolve_report_week
+from flows.weeks import last_complete_week, resolve_report_week
 
 LlmChoice = Literal["auto", "laas", "builtin"]
 Destination = SlackDelivery | DryRunFolder
@@ -52,7 +53,7 @@ def voc_weekly_report(
     hide_user_error_tracebacks()
     try:
         with with_gcp_credentials_block(VocSettings()) as settings:  # BigQuery's service account
-            week = resolve_report_week(week_start)  # a future week is refused before dbt runs
+            week = report_week(week_start)  # a future week is refused before dbt runs
             destination = choose_destination(settings, week, channel, thread_ts, dry_run, out_dir)
             outcome = Outcome(week=week, channel=destination.channel, dry_run=destination.is_dry_run)
             with destination.reserved():  # one delivery per channel at a time; a failure is said there
@@ -86,6 +87,18 @@ def voc_weekly_report(
     except VocError as exc:
         get_run_logger().error(str(exc))
         return Failed(message=str(exc))
+
+
+def report_week(week_start: date | str | None) -> date:
+    """The week asked for, or else the last complete week when this run was due.
+
+    A run's due time is its `expected_start_time` (a schedule's slot, or when it was asked for): a
+    run that starts late, after a worker was down past the next Monday, still reports its own week.
+    """
+    if week_start is not None:
+        return resolve_report_week(week_start)
+    due = flow_run.scheduled_start_time
+    return last_complete_week(min(due, datetime.now(UTC)))  # never a week that has not ended
 
 
 def choose_destination(
