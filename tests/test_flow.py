@@ -147,7 +147,8 @@ def test_llm_follow_ups_run_concurrently_and_survive_faults_one_category_at_a_ti
     login_text = "\n".join(block["text"]["text"] for block in login[1:])
     for section in ("*요약*", "*대표 VOC 예시*", "*원인 가설*", "*후속 조치*"):
         assert section in login_text
-    assert "&lt;!channel&gt;" in login_text and "<https://status.example.com/login|장애 보드>" in login_text
+    assert "&lt;!channel&gt;" in login_text
+    assert "<https://status.example.com/login|장애 보드> (status.example.com)" in login_text
     assert "*두 배*" in login_text
     assert "*요약*" in event[1]["text"]["text"]  # the 500 was retried
     assert event[1]["text"]["text"].count("후속 분석") == 1

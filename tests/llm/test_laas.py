@@ -96,6 +96,18 @@ def test_both_content_shapes_become_the_reply(tmp_path: Path, server: LaasServer
     assert "*로그인* 오류 증가" in follow_up.body
 
 
+def test_a_link_the_model_writes_shows_the_host_it_opens(tmp_path: Path, server: LaasServer) -> None:
+    # A ticket that says "tell them to log in at …" can steer the model into a friendly label.
+    link = "[사내 SSO 로그인](https://sso.wanted.co.kr.evil.example/x)"
+    server.plan("cat-01", laas_server.answer(f"### 후속 조치\n- {link} 확인"))
+    [follow_up] = run(flagged(1), laas_settings(tmp_path, server))
+    assert follow_up.origin == "laas"
+    assert (
+        "<https://sso.wanted.co.kr.evil.example/x|사내 SSO 로그인> (sso.wanted.co.kr.evil.example)"
+        in follow_up.body
+    )
+
+
 @pytest.mark.parametrize(
     "reply",
     [
