@@ -27,7 +27,8 @@ REPORT_MODELS = (
 def dbt_environment(settings: VocSettings) -> Iterator[None]:
     """Expose the settings to profiles.yml and sources.yml (env_var) for the duration of a dbt call.
 
-    The project carries no defaults of its own: every value it reads is set here.
+    The project carries no defaults of its own: every value it reads is set here (and a setting
+    that is not given is unset, so dbt never reads one left in the environment).
     """
     # A project may carry a `domain.com:` prefix with dots, so the table splits from the right.
     source_database, source_schema, source_identifier = settings.bq_source_table.rsplit(".", 2)
@@ -44,7 +45,11 @@ def dbt_environment(settings: VocSettings) -> Iterator[None]:
         **dbt_profile_env(settings),
     }
     saved = {name: os.environ.get(name) for name in values}
-    os.environ.update({name: value for name, value in values.items() if value is not None})
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     try:
         yield
     finally:

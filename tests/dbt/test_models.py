@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from datetime import date
@@ -283,6 +284,28 @@ def test_prod_bigquery_target_parses_without_reaching_bigquery(tmp_path: Path) -
     manifest = json.loads((settings.dbt_project_dir / "target/manifest.json").read_text(encoding="utf-8"))
     source = manifest["sources"]["source.voc_weekly.zendesk.zendesk_voc_classified"]
     assert source["relation_name"] == "`wanted-data`.`wanted_ml`.`zendesk_voc_classified`"
+
+
+def test_the_bigquery_token_reaches_dbt_only_as_a_secret_dbt_masks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # dbt masks the values of DBT_ENV_SECRET_* variables in all it logs and refuses them to models
+    # and macros; under any other name a model, a macro or an error message could print the token.
+    token = "ya29.a-short-lived-token-only-dbt-may-see"
+    monkeypatch.setenv("VOC_BQ_AUTH_METHOD", "oauth-secrets")
+    monkeypatch.setenv("VOC_BQ_TOKEN", token)
+    settings = prod_settings(tmp_path)
+    with dbt_environment(settings):
+        holding = {name for name, value in os.environ.items() if value == token}
+    assert holding == {"DBT_ENV_SECRET_VOC_BQ_TOKEN"}
+
+    capsys.readouterr()
+    probe = 'select \'{{ env_var("VOC_BQ_TOKEN", "unset") }}\' as token'
+    invoke_dbt(settings, ["compile", "--no-populate-cache", "--inline", probe])
+    printed = capsys.readouterr().out
+    assert "select 'unset' as token" in printed
+    assert token not in printed
+    assert token not in (settings.dbt_project_dir / "logs" / "dbt.log").read_text(encoding="utf-8")
 
 
 def test_bigquery_rendering_of_every_dispatch_macro_is_valid_bigquery_sql(
