@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
@@ -47,6 +48,16 @@ def _http_url(value: str | None) -> str | None:
     return value
 
 
+def _is_loopback(host: str | None) -> bool:
+    """`localhost` or a loopback address (127.0.0.0/8, ::1): traffic that never leaves the machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
+
+
 BqProject = Annotated[
     str, _matching(_BQ_PROJECT, "must be a BigQuery project id: 6-30 lowercase letters, digits, hyphens")
 ]
@@ -90,6 +101,10 @@ class VocSettings(BaseSettings):
     )
     bq_keyfile: Path | None = Field(None, validation_alias="VOC_BQ_KEYFILE", validate_default=True)
     bq_token: SecretStr | None = Field(None, validation_alias="VOC_BQ_TOKEN", validate_default=True)
+
+    # Plain http:// for the URLs that receive a token (VOC_SLACK_API_URL, LAAS_BASE_URL) beyond
+    # loopback: only for a staging server on a network you trust.
+    allow_insecure_http: bool = Field(False, validation_alias="VOC_ALLOW_INSECURE_HTTP")
 
     # Slack delivery
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
@@ -156,6 +171,20 @@ class VocSettings(BaseSettings):
         """Accept the comma-separated form an environment variable holds."""
         if isinstance(value, str):
             return [channel.strip() for channel in value.split(",") if channel.strip()]
+        return value
+
+    @field_validator("slack_api_url", "laas_base_url")
+    @classmethod
+    def _tls_for_tokens(cls, value: str, info: ValidationInfo) -> str:
+        """A token is sent to these URLs: plain HTTP only on loopback (tests) or when allowed."""
+        parts = urlsplit(value)
+        if parts.scheme.lower() == "http" and not (
+            _is_loopback(parts.hostname) or info.data.get("allow_insecure_http")
+        ):
+            raise ValueError(
+                "sends the token over plain HTTP; use https://, or set VOC_ALLOW_INSECURE_HTTP=true "
+                "(loopback addresses are always allowed)"
+            )
         return value
 
     @field_validator("bq_keyfile")

@@ -51,6 +51,7 @@ def _no_ambient_config(monkeypatch: pytest.MonkeyPatch) -> None:
         "GOOGLE_APPLICATION_CREDENTIALS",
         "VOC_MAX_RETRY_WAIT_SECONDS",
         "VOC_DELIVERY_LOCK_TIMEOUT_SECONDS",
+        "VOC_ALLOW_INSECURE_HTTP",
     ):
         monkeypatch.delenv(name, raising=False)
 
