@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -70,22 +71,24 @@ def run_week_overlapped(
     from dbt.cli.main import dbtRunner
     from dbt_common.events.base_types import EventMsg
 
+    # The other run gets the environment an operator gives it, not this run's dbt environment.
+    other_env = {**os.environ, "VOC_DBT_PROJECT_DIR": str(other_project)}
+    others: list[subprocess.CompletedProcess[str]] = []
+
     def run_the_other_week(event: EventMsg) -> None:
+        # No assert here: an exception inside a dbt callback would stall the paused run.
         if event.info.name == "NodeStart" and event.data.node_info.unique_id == PAUSE_BEFORE:
             voc_weekly = Path(sys.executable).with_name("voc-weekly")
-            other = subprocess.run(
-                [str(voc_weekly), "dbt", *run_args(other_week)],
-                env={**os.environ, "VOC_DBT_PROJECT_DIR": str(other_project)},
-                capture_output=True,
-                text=True,
-            )
-            assert other.returncode == 0, other.stdout + other.stderr
-            meanwhile()
+            command = [str(voc_weekly), "dbt", *run_args(other_week)]
+            others.append(subprocess.run(command, env=other_env, capture_output=True, text=True, timeout=900))
+            if others[-1].returncode == 0:
+                meanwhile()
 
     project = settings.dbt_project_dir
     dirs = ["--project-dir", str(project), "--profiles-dir", str(project)]
     with dbt_environment(settings):
         result = dbtRunner(callbacks=[run_the_other_week]).invoke([*run_args(week), *dirs])
+    assert [other.returncode for other in others] == [0], [other.stderr for other in others]
     assert result.success, result.exception
 
 
@@ -99,6 +102,12 @@ def weekly_rows(emulator: Emulator, dataset: str) -> dict[str, dict[date, list[s
             by_week.setdefault(row[week_column], []).append(repr(sorted(row.items())))
         by_model[model] = {week: sorted(rows) for week, rows in by_week.items()}
     return by_model
+
+
+def temporary_tables(project: Path) -> set[str]:
+    """The temporary tables the builds of a project created, from dbt's log of the SQL it ran."""
+    log = (project / "logs" / "dbt.log").read_text(encoding="utf-8")
+    return set(re.findall(r"`(\w+__dbt_tmp\d+)`", log))
 
 
 @pytest.fixture
@@ -131,6 +140,10 @@ def test_overlapping_builds_of_two_weeks_each_keep_exactly_their_own_rows(
 
     got = weekly_rows(bqemulator, "voc_overlap")
     assert set(got["voc_weekly_comparison"]) == {interrupted, other}
+    # dbt-bigquery's temporary tables (incremental models, on_schema_change) are named with the
+    # time to the microsecond, never one fixed name two builds could both write.
+    ours, theirs = temporary_tables(settings.dbt_project_dir), temporary_tables(other_project)
+    assert theirs and not ours & theirs
     for model in WEEKLY_MODELS:
         # The interrupted run wrote exactly what it writes alone, and left the other week's rows be.
         assert got[model][interrupted] == alone[model][interrupted], model
