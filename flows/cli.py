@@ -13,16 +13,18 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 from typer._click.core import Context  # typer vendors click: its own Context and UsageError
 from typer._click.exceptions import UsageError
 from typer.core import TyperGroup
 
 from flows import errors
 from flows.dry_run import check_out_folder
-from flows.errors import VocError
+from flows.errors import VocError, one_line
 from flows.formatting import evidence_line, neg_ratio_text, ticket_change_text
 from flows.report import WeeklyReport, check_coverage
-from flows.settings import VocSettings
+from flows.settings import VocSettings, check_env_file
+from flows.slack.mrkdwn import strip_controls
 from flows.weeks import resolve_report_week, week_range_text
 
 if TYPE_CHECKING:  # the backtest pulls in DuckDB and dbt: only the commands that need them import it
@@ -47,7 +49,7 @@ class OneLineErrors(TyperGroup):
 
 def print_error(message: str) -> None:
     """The one line a user sees for an error they can fix (no markup, never wrapped)."""
-    text = " ".join(message.split())  # whatever the message held, it prints as one line
+    text = " ".join(strip_controls(message).split())  # whatever the message held: one printable line
     Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {escape(text)}", highlight=False)
 
 
@@ -82,6 +84,7 @@ class Llm(StrEnum):
 
     auto = "auto"
     laas = "laas"
+    openai = "openai"
     builtin = "builtin"
 
 
@@ -103,8 +106,9 @@ def demo_data(
     """Write the deterministic demo export (Korean VOC tickets with planted changes)."""
     from flows.demo.generator import DEMO_WEEKS, write_demo_data
 
-    path = out or VocSettings().demo_source_path
-    week = resolve_report_week(end_week, name="--end-week")
+    settings = VocSettings()
+    path = out or settings.demo_source_path
+    week = resolve_report_week(end_week, name="--end-week", max_weeks_back=settings.max_weeks_back)
     if path.is_dir():
         raise VocError(f"--out {path}: is a folder; give the Parquet file to write")
     try:
@@ -128,19 +132,27 @@ def run(
     ] = False,
     out: Annotated[Path | None, typer.Option(help="Dry-run folder (default: .voc/out/<week>).")] = None,
     llm: Annotated[
-        Llm, typer.Option(help="Follow-up analysis: LaaS if a key is set (auto), laas or builtin.")
-    ] = Llm.auto,
+        Llm | None,
+        typer.Option(
+            help="Follow-up analysis: auto (LaaS if keyed, else OpenAI-compatible if keyed, else built-in), "
+            "laas, openai or builtin. Default: VOC_LLM, else auto.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the weekly report flow (a dry run when no Slack token is configured)."""
     from flows.flow import voc_weekly_report
+    from flows.llm.analyst import choose_analyst
     from flows.outcome import Outcome
     from flows.warehouse.source import prepare_source
 
     # Bad input fails here in one line, before a Prefect server starts or anything is posted.
     settings = VocSettings()
-    report_week = resolve_report_week(week, name="--week")
+    report_week = resolve_report_week(week, name="--week", max_weeks_back=settings.max_weeks_back)
     if out is not None:
         check_out_folder(out, is_default=False)
+    if not (settings.laas_api_key_block or settings.openai_api_key_block):  # blocks: read in the flow
+        choose_analyst(settings, llm.value if llm else None)  # a missing key or model: one line, now
     prepare_source(settings, report_week)
     with temporary_server_errors():
         state = voc_weekly_report(
@@ -150,13 +162,13 @@ def run(
             force=force,
             thread_ts=None,
             out_dir=str(out) if out else None,
-            llm=llm.value,
+            llm=llm.value if llm else None,
             return_state=True,
         )
     if state.is_failed():
         raise VocError(state.message or "the flow run failed")
     outcome = cast(Outcome, state.result())
-    console.print(outcome.preview, markup=False, highlight=False)
+    console.print(strip_controls(outcome.preview), markup=False, highlight=False)
     console.print(f"\n[bold]{escape(outcome.message())}[/bold]")
     if outcome.out_dir:
         console.print(f"Payloads written to {escape(outcome.out_dir)}")
@@ -170,7 +182,7 @@ def compare(week: WeekOption = None) -> None:
     from flows.warehouse.source import prepare_source
 
     settings = VocSettings()
-    report_week = resolve_report_week(week, name="--week")
+    report_week = resolve_report_week(week, name="--week", max_weeks_back=settings.max_weeks_back)
     prepare_source(settings, report_week)
     relations = build_week(settings, report_week, quiet=True)
     report = read_report(open_warehouse(settings), relations, report_week)
@@ -198,14 +210,23 @@ def backtest(
     ] = None,
 ) -> None:
     """Replay the rules over past weeks in one dbt run: flags per week, how many significant, totals."""
-    from flows.backtest import backtest_settings, parse_vars, replay, write_chart, write_csv
+    from flows.backtest import (
+        backtest_settings,
+        from_first_baseline,
+        parse_vars,
+        replay,
+        write_chart,
+        write_csv,
+    )
     from flows.warehouse.source import prepare_source
 
     parsed_vars = parse_vars(dbt_vars)  # bad JSON fails before any work
     settings = VocSettings()
-    end_week = resolve_report_week(week)
+    end_week = resolve_report_week(week, name="--week", max_weeks_back=settings.max_weeks_back)
     prepare_source(settings, end_week)
-    replayed = replay(backtest_settings(settings), end_week, weeks, parsed_vars)
+    replayed, note = from_first_baseline(replay(backtest_settings(settings), end_week, weeks, parsed_vars))
+    if note:
+        console.print(f"[yellow]Note: {escape(note)}.[/yellow]")
     console.print(backtest_table(replayed))
     folder = out or settings.home / "backtest"
     stem = f"backtest-{end_week.isoformat()}-{weeks}w"
@@ -245,35 +266,91 @@ def dbt(ctx: typer.Context) -> None:
 
     dbt gets the settings and var report_week (the last complete KST week unless `--vars` sets it).
     """
-    from flows.warehouse.dbt import invoke_dbt
+    from flows.warehouse.dbt import invoke_dbt, requested_report_week
     from flows.warehouse.source import prepare_source
 
     args = list(ctx.args) or ["--help"]
     settings = VocSettings()
+    if week := requested_report_week(args):  # bad vars fail here, in one line
+        resolve_report_week(week, name="--vars report_week", max_weeks_back=settings.max_weeks_back)
     if not {"--help", "-h", "--version"} & set(args):  # dbt's own help needs no source
         prepare_source(settings)
     invoke_dbt(settings, args)
 
 
+docs_app = typer.Typer(
+    cls=OneLineErrors,
+    help="The dbt docs as one static page analysts open in a browser.",
+    no_args_is_help=True,
+)
+app.add_typer(docs_app, name="docs")
+
+
+@docs_app.command("build")
+def docs_build(
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for index.html, manifest.json, catalog.json (default: .voc/docs)."),
+    ] = None,
+) -> None:
+    """`dbt docs generate --static` on the configured target: one index.html that opens without a network."""
+    from flows.docs import build_docs, model_page_url
+
+    page = build_docs(VocSettings(), out)
+    console.print(f"Wrote {escape(str(page.resolve()))} (open it in a browser; no server needed)")
+    console.print(f"voc_weekly_comparison: {escape(model_page_url(page.resolve().as_uri()))}", soft_wrap=True)
+
+
 @app.command()
 def bot(
     http: Annotated[
-        bool, typer.Option("--http", help="Serve Slack's Events API at /slack/events instead of Socket Mode.")
+        bool,
+        typer.Option(
+            "--http", help="Serve Slack's Events API and /voc-weekly at /slack/events, not Socket Mode."
+        ),
     ] = False,
-    port: Annotated[int, typer.Option(min=1, max=65535, help="HTTP mode: the port to listen on.")] = 3000,
-    host: Annotated[str, typer.Option(help="HTTP mode: the address to listen on.")] = "0.0.0.0",
+    port: Annotated[
+        int, typer.Option(min=1, max=65535, envvar="PORT", help="HTTP mode: the port to listen on.")
+    ] = 3000,
+    host: Annotated[
+        str, typer.Option(help="The address to listen on (HTTP mode, --health-port).")
+    ] = "0.0.0.0",
+    health_port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="Socket Mode: serve /healthz and /readyz on this port."),
+    ] = None,
     check: Annotated[
         bool, typer.Option("--check", help="Verify the tokens and the deployment, print one line, exit.")
     ] = False,
 ) -> None:
-    """Run the Slack bot: an @mention starts the ad-hoc report, which answers in the mention's thread."""
+    """Run the Slack bot: @mentions, /voc-weekly and DMs start the ad-hoc report; SIGTERM stops it."""
     from flows.slack.bot import check_bot, run_bot
 
     settings = VocSettings()
     if check:
         console.print(check_bot(settings, http=http), markup=False, highlight=False, soft_wrap=True)
         return
-    run_bot(settings, http=http, host=host, port=port)
+    run_bot(settings, http=http, host=host, port=port, health_port=health_port)
+
+
+@app.command()
+def unlock(
+    channel: Annotated[str, typer.Option("--channel", help="Slack channel ID whose delivery lock to free.")],
+) -> None:
+    """Free a Slack channel's delivery lock that a run which is gone still holds, and say who held it."""
+    import httpx
+
+    from flows.slack.lock import unlock as unlock_channel
+
+    with temporary_server_errors():
+        try:
+            said = unlock_channel(channel)
+        except httpx.HTTPError as exc:
+            raise VocError(
+                f"the Prefect API did not answer ({one_line(exc)}): check PREFECT_API_URL "
+                "(and PREFECT_API_KEY on Prefect Cloud)"
+            ) from None
+    console.print(said, markup=False, highlight=False, soft_wrap=True)
 
 
 def comparison_table(report: WeeklyReport) -> Table:
@@ -289,14 +366,18 @@ def comparison_table(report: WeeklyReport) -> Table:
     table.add_column("부정비율")
     table.add_column("근거 (최근 8주 · 판정)")
     for change in report.categories:
-        style = SEVERITY_STYLES[change.severity]
+        # Data is text, never markup: a label like '[/]' or '[bold]' prints as written (rich.Text).
         table.add_row(
-            f"[{style}]{change.severity}[/{style}]",
-            change.category_label,
-            ticket_change_text(change),
-            neg_ratio_text(change),
-            evidence_line(change),
-            style=None,
+            Text(change.severity, style=SEVERITY_STYLES[change.severity]),
+            *(
+                Text(strip_controls(cell))
+                for cell in (
+                    change.category_label,
+                    ticket_change_text(change),
+                    neg_ratio_text(change),
+                    evidence_line(change),
+                )
+            ),
         )
     return table
 
@@ -341,7 +422,13 @@ def main() -> None:
     # Both settings: the memoised path imports the collections even to find that nothing changed.
     os.environ.setdefault("PREFECT_SERVER_REGISTER_BLOCKS_ON_START", "false")
     os.environ.setdefault("PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION", "false")
+    # ...and it keeps concurrency leases in PREFECT_HOME, not in its memory: every command starts a
+    # server of its own, and a lease only a dead run's server knew could never be freed by the next run.
+    os.environ.setdefault(
+        "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE", "prefect.server.concurrency.lease_storage.filesystem"
+    )
     try:
+        check_env_file()  # before Prefect is imported: it reads .env too
         ensure_prefect_home()
     except VocError as exc:
         print_error(str(exc))

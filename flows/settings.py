@@ -71,13 +71,50 @@ BqTable = Annotated[
     ),
 ]
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
+_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")  # W…: Enterprise Grid
 HeaderValue = Annotated[str, _matching(r"[\x21-\x7e]{1,256}", "must be printable ASCII without spaces")]
+
+
+ENV_FILE = ".env"
+
+
+def check_env_file(path: Path = Path(ENV_FILE)) -> None:
+    """Fail in one line, naming the file and its encoding, unless `path` (if any) is UTF-8.
+
+    VOC Weekly and Prefect both read `.env` from the working folder as UTF-8, and both fail with a
+    long UnicodeDecodeError trace otherwise (Windows editors often save UTF-16 or CP949/EUC-KR).
+    A UTF-8 byte-order mark is fine: python-dotenv drops it.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return  # no .env: nothing to read
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SettingsError(
+            f"{path.resolve()}: the file is saved as {_encoding_name(data)}, not UTF-8: save it as UTF-8 "
+            "(VOC Weekly and Prefect read .env as UTF-8)"
+        ) from None
+
+
+def _encoding_name(data: bytes) -> str:
+    """The likely encoding of text that is not UTF-8, for the error message."""
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "UTF-32"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data.count(0) > len(data) // 4:
+        return "UTF-16"
+    try:
+        data.decode("cp949")
+    except UnicodeDecodeError:
+        return "an encoding other than UTF-8"
+    return "CP949 (EUC-KR)"
 
 
 class VocSettings(BaseSettings):
     """VOC Weekly settings. Build one per run (`VocSettings()`) and pass it down; never at import."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_ignore_empty=True, extra="ignore")
+    model_config = SettingsConfigDict(env_file=ENV_FILE, env_ignore_empty=True, extra="ignore")
 
     # Warehouse and dbt
     dbt_target: Literal["dev", "prod"] = Field("dev", validation_alias="VOC_DBT_TARGET")
@@ -102,7 +139,10 @@ class VocSettings(BaseSettings):
     bq_keyfile: Path | None = Field(None, validation_alias="VOC_BQ_KEYFILE", validate_default=True)
     bq_token: SecretStr | None = Field(None, validation_alias="VOC_BQ_TOKEN", validate_default=True)
 
-    # Plain http:// for the URLs that receive a token (VOC_SLACK_API_URL, LAAS_BASE_URL) beyond
+    # The oldest week a run may report, in weeks before the last complete one (flows/weeks.py).
+    max_weeks_back: int = Field(52, ge=1, le=520, validation_alias="VOC_MAX_WEEKS_BACK")
+
+    # Plain http:// for the URLs that receive a token (VOC_SLACK_API_URL, LAAS_BASE_URL, …) beyond
     # loopback: only for a staging server on a network you trust.
     allow_insecure_http: bool = Field(False, validation_alias="VOC_ALLOW_INSECURE_HTTP")
 
@@ -112,6 +152,10 @@ class VocSettings(BaseSettings):
     slack_api_url: HttpUrl = Field("https://slack.com/api/", validation_alias="VOC_SLACK_API_URL")
     slack_channel: str | None = Field(None, validation_alias="VOC_SLACK_CHANNEL")
     dashboard_url: HttpUrl | None = Field(None, validation_alias="VOC_DASHBOARD_URL")
+    # The published dbt docs page (flows/docs.py): the summary's footer links its comparison model.
+    docs_url: HttpUrl | None = Field(None, validation_alias="VOC_DOCS_URL")
+    # A prefect-gcp GcsBucket block: where the `docs` deployment publishes the page.
+    docs_bucket_block: str | None = Field(None, validation_alias="VOC_DOCS_BUCKET_BLOCK")
     post_quiet_weeks: bool = Field(True, validation_alias="VOC_POST_QUIET_WEEKS")
     summary_max_per_severity: int = Field(20, ge=1, le=100, validation_alias="VOC_SUMMARY_MAX_PER_SEVERITY")
     # `significant`: only CRITICAL/MONITOR flags that pass the false-discovery gate get a reply.
@@ -122,12 +166,21 @@ class VocSettings(BaseSettings):
     # Slack and LaaS: the longest a run waits in all for rate limits and retries before it gives up.
     max_retry_wait_seconds: float = Field(300, gt=0, validation_alias="VOC_MAX_RETRY_WAIT_SECONDS")
 
-    # LLM follow-up analysis (LaaS preset API)
+    # LLM follow-up analysis: `auto` = LaaS when keyed, else an OpenAI-compatible endpoint when keyed,
+    # else the built-in summary (the CLI's --llm and the flow's `llm` parameter override it).
+    llm: Literal["auto", "laas", "openai", "builtin"] = Field("auto", validation_alias="VOC_LLM")
+    # LaaS preset API
     laas_api_key: SecretStr | None = Field(None, validation_alias="LAAS_API_KEY")
     laas_api_key_block: str | None = Field(None, validation_alias="VOC_LAAS_SECRET_BLOCK")
     laas_base_url: HttpUrl = Field("https://api-laas.wanted.co.kr", validation_alias="LAAS_BASE_URL")
     laas_project: HeaderValue = Field("WANTED_DATA", validation_alias="LAAS_PROJECT")
     laas_preset_hash: HeaderValue = Field(DEFAULT_PRESET_HASH, validation_alias="LAAS_PRESET_HASH")
+    # Any OpenAI-compatible chat completions endpoint (the `openai` SDK)
+    openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
+    openai_api_key_block: str | None = Field(None, validation_alias="VOC_OPENAI_SECRET_BLOCK")
+    openai_base_url: HttpUrl = Field("https://api.openai.com/v1", validation_alias="OPENAI_BASE_URL")
+    llm_model: HeaderValue | None = Field(None, validation_alias="VOC_LLM_MODEL")
+    # Both services
     llm_concurrency: int = Field(4, ge=1, le=64, validation_alias="VOC_LLM_CONCURRENCY")
     llm_timeout_seconds: float = Field(
         60.0, gt=0, allow_inf_nan=False, validation_alias="VOC_LLM_TIMEOUT_SECONDS"
@@ -141,6 +194,15 @@ class VocSettings(BaseSettings):
         default_factory=list, validation_alias="VOC_BOT_ALLOWED_CHANNELS"
     )
     bot_deployment: str = Field("voc-weekly-report/ad-hoc", validation_alias="VOC_BOT_DEPLOYMENT")
+    # Users who may `/voc-weekly … force` (post a delivered week again), and who DMs name to ask.
+    bot_admins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="VOC_BOT_ADMINS"
+    )
+    # Reports hold customer text: a DM is a place only its two members see, so it is opt-in.
+    bot_allow_dms: bool = Field(False, validation_alias="VOC_BOT_ALLOW_DMS")
+    bot_allowed_users: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="VOC_BOT_ALLOWED_USERS"
+    )
 
     def __init__(self, **values: Any) -> None:
         """Read the settings; a bad value fails in one line naming its variable and what it may be."""
@@ -148,6 +210,9 @@ class VocSettings(BaseSettings):
             super().__init__(**values)
         except ValidationError as exc:
             raise SettingsError(settings_error_text(exc)) from None
+        except UnicodeDecodeError:  # the .env file is not UTF-8
+            check_env_file(Path(str(values.get("_env_file") or ENV_FILE)))
+            raise
 
     @field_validator("home", "dbt_project_dir")
     @classmethod
@@ -165,15 +230,25 @@ class VocSettings(BaseSettings):
             raise ValueError("must be a file path, not a folder")
         return value
 
-    @field_validator("bot_allowed_channels", mode="before")
+    @field_validator("bot_allowed_channels", "bot_admins", "bot_allowed_users", mode="before")
     @classmethod
-    def _split_channels(cls, value: object) -> object:
+    def _split_ids(cls, value: object) -> object:
         """Accept the comma-separated form an environment variable holds."""
         if isinstance(value, str):
-            return [channel.strip() for channel in value.split(",") if channel.strip()]
+            return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
-    @field_validator("slack_api_url", "laas_base_url")
+    @field_validator("bot_admins", "bot_allowed_users")
+    @classmethod
+    def _user_ids(cls, value: list[str]) -> list[str]:
+        """Slack sends user IDs, never names: a name here would match no one."""
+        if bad := [user for user in value if not _SLACK_USER_ID.fullmatch(user)]:
+            raise ValueError(
+                f"must be Slack user IDs (U…, from a profile's ⋮ → Copy member ID), not {bad[0]!r}"
+            )
+        return value
+
+    @field_validator("slack_api_url", "laas_base_url", "openai_base_url")
     @classmethod
     def _tls_for_tokens(cls, value: str, info: ValidationInfo) -> str:
         """A token is sent to these URLs: plain HTTP only on loopback (tests) or when allowed."""
@@ -244,7 +319,7 @@ def settings_error_text(error: ValidationError) -> str:
         if item["type"] == "value_error":
             allowed = str(item.get("ctx", {}).get("error", item["msg"]))
         else:
-            allowed = _allowed(field) if field else item["msg"]
+            allowed = allowed_text(field) if field else item["msg"]
         secret = field is not None and field.annotation is not None and "SecretStr" in str(field.annotation)
         unset = item["type"] == "missing" or item["input"] is None
         given = "" if secret or unset else f"={_shown(item['input'])}"
@@ -258,7 +333,7 @@ def _shown(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "...'"
 
 
-def _allowed(field: FieldInfo) -> str:
+def allowed_text(field: FieldInfo) -> str:
     """What a field accepts, from its type and bounds."""
     annotation = field.annotation
     if get_origin(annotation) is Literal:
@@ -273,14 +348,11 @@ def _allowed(field: FieldInfo) -> str:
 
 
 def _bounds(field: FieldInfo) -> str:
-    """' from 1 to 64', ' greater than 0', ...: the numeric bounds of a field."""
+    """' from 1 to 64', ' greater than 0 and less than 1', ...: the numeric bounds of a field."""
     names = ("ge", "gt", "le", "lt")
     limits = {name: getattr(item, name) for item in field.metadata for name in names if hasattr(item, name)}
-    low, high = limits.get("ge", limits.get("gt")), limits.get("le", limits.get("lt"))
-    if "ge" in limits and high is not None:
-        return f" from {low} to {high}"
-    if "gt" in limits:
-        return f" greater than {low}" + (f" and at most {high}" if high is not None else "")
-    if low is not None:
-        return f" of at least {low}"
-    return f" of at most {high}" if high is not None else ""
+    if "ge" in limits and "le" in limits:
+        return f" from {limits['ge']} to {limits['le']}"
+    words = {"ge": "of at least", "gt": "greater than", "le": "of at most", "lt": "less than"}
+    parts = [f"{words[name]} {value}" for name, value in limits.items()]
+    return (" " + " and ".join(parts)).replace("and of at most", "and at most") if parts else ""
