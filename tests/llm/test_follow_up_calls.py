@@ -196,7 +196,7 @@ def test_a_base_url_that_does_not_resolve_is_a_one_line_reason_naming_it(
     tmp_path: Path, endpoint: Endpoint
 ) -> None:
     # A URL that is not http(s) never gets this far: the settings refuse it (tests/test_hostile_inputs.py).
-    settings = endpoint.settings(tmp_path, **{endpoint.url_setting: "http://llm.invalid/v1"})
+    settings = endpoint.settings(tmp_path, **{endpoint.url_setting: "https://llm.invalid/v1"})
     [follow_up] = write(flagged(1), settings)
     assert (
         follow_up.origin == "failed" and endpoint.url_setting in follow_up.body and "\n" not in follow_up.body
