@@ -2,6 +2,10 @@
 -- weeks before the reported week, a missing week counting as 0), its over-dispersion, this week's
 -- expected band, and the p-values of a volume increase, a volume decrease and a negative-share rise.
 -- Reads only the weeks this run rebuilt (see voc_scan_start_week), so it never depends on earlier runs.
+-- Incremental: a run replaces its reported weeks whole, so a build of another week at the same time
+-- keeps its own rows (dbt_project.yml, models).
+{{ config(**voc_replace_weeks('report_week_start', voc_first_report_week(), voc_report_week())) }}
+
 {%- set baseline_weeks = [var('baseline_weeks') | int, 1] | max %}
 {#- The pooled dispersion counts as this many weeks of a category's own history when the two are
     blended: eight weeks of one category say about as much as the pooled figure. #}
