@@ -4,7 +4,7 @@
         estimate (method of moments, `raw_alpha_column`; negative values count as 0) shrunk toward the
         pooled one, weighted by its `degrees_of_freedom` against `prior_weeks`.
 
-        The pooled value is a precision-weighted mean of the categories' estimates: the variance of a
+        The pooled value (per week and level of the hierarchy) is a precision-weighted mean of the estimates: the variance of a
         moment estimate of alpha falls with the mean as (1 / mean + alpha)^2, so a category weighs
         mean^2 / (1 + a0 * mean)^2 (a0 = var default_dispersion). Weights grow with the mean but level
         off, so neither the smallest categories (noise) nor the one largest (one bad week) dominate.
@@ -14,6 +14,7 @@
 
         select
             report_week_start,
+            level,
             greatest(
                 sum({{ raw_alpha_column }} * {{ mean_column }} * {{ mean_column }}
                     / power(1.0 + {{ guess }} * {{ mean_column }}, 2))
@@ -22,7 +23,7 @@
             ) as pooled_alpha
         from {{ relation }}
         where {{ raw_alpha_column }} is not null
-        group by report_week_start
+        group by report_week_start, level
 
     ),
 
@@ -40,7 +41,9 @@
             end as {{ prefix }}_alpha
         from {{ relation }}
         left join {{ prefix }}_pooled
-            on {{ relation }}.report_week_start = {{ prefix }}_pooled.report_week_start
+            on
+                {{ relation }}.report_week_start = {{ prefix }}_pooled.report_week_start
+                and {{ relation }}.level = {{ prefix }}_pooled.level
 
     )
 {%- endmacro %}

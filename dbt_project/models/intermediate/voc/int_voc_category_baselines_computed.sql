@@ -1,6 +1,9 @@
--- One row per category per reported week: the category's multi-week baseline (the baseline_weeks
--- weeks before the reported week, a missing week counting as 0), its over-dispersion, this week's
--- expected band, and the p-values of a volume increase, a volume decrease and a negative-share rise.
+-- One row per reported week per category (level 3) and per roll-up of the hierarchy (level 2:
+-- category1 / category2, level 1: category1; '' stands for the levels a roll-up spans): its counts
+-- this week and the week before, its multi-week baseline (the baseline_weeks weeks before the
+-- reported week, a missing week counting as 0), its over-dispersion, this week's expected band, and
+-- the p-values of a volume increase, a volume decrease and a negative-share rise. Categories and
+-- roll-ups are measured the same way, each level pooled on its own.
 -- Reads only the weeks this run rebuilt (see voc_scan_start_week), so it never depends on earlier runs.
 --
 -- The method follows the surveillance algorithms for weekly counts (Farrington 1996; Noufaily et al.
@@ -29,37 +32,85 @@ with category_weeks as (
 
 ),
 
+-- Every level of the hierarchy as units of the same shape: the categories, and their sums by
+-- category1 / category2 and by category1.
+unit_weeks as (
+
+    select
+        3 as level,
+        category1,
+        category2,
+        category3,
+        week_number,
+        week_start,
+        first_data_week_number,
+        ticket_count,
+        negative_ticket_count
+    from category_weeks
+    union all
+    select
+        2 as level,
+        category1,
+        category2,
+        '' as category3,
+        week_number,
+        week_start,
+        first_data_week_number,
+        sum(ticket_count) as ticket_count,
+        sum(negative_ticket_count) as negative_ticket_count
+    from category_weeks
+    group by category1, category2, week_number, week_start, first_data_week_number
+    union all
+    select
+        1 as level,
+        category1,
+        '' as category2,
+        '' as category3,
+        week_number,
+        week_start,
+        first_data_week_number,
+        sum(ticket_count) as ticket_count,
+        sum(negative_ticket_count) as negative_ticket_count
+    from category_weeks
+    group by category1, week_number, week_start, first_data_week_number
+
+),
+
 reported_weeks as (
 
-    select * from category_weeks
+    select * from unit_weeks
     where week_number >= {{ baseline_weeks }}
 
 ),
 
 history as (
 
-    select * from category_weeks
+    select * from unit_weeks
     where week_number >= first_data_week_number
 
 ),
+
 
 -- One row per reported week, category and baseline week (none when the data starts this week).
 baseline_weeks_joined as (
 
     select
         reported_weeks.week_start as report_week_start,
+        reported_weeks.level,
         reported_weeks.category1,
         reported_weeks.category2,
         reported_weeks.category3,
         reported_weeks.ticket_count as reported_tickets,
         reported_weeks.negative_ticket_count as reported_negative_tickets,
+        reported_weeks.week_number as reported_week_number,
         history.week_number as history_week_number,
         cast(history.ticket_count as {{ voc_type_double() }}) as week_tickets,
         cast(history.negative_ticket_count as {{ voc_type_double() }}) as week_negative_tickets
     from reported_weeks
     left join history
         on
-            reported_weeks.category1 = history.category1
+            reported_weeks.level = history.level
+            and reported_weeks.category1 = history.category1
             and reported_weeks.category2 = history.category2
             and reported_weeks.category3 = history.category3
             and history.week_number >= reported_weeks.week_number - {{ baseline_weeks }}
@@ -71,11 +122,18 @@ first_fit as (
 
     select
         report_week_start,
+        level,
         category1,
         category2,
         category3,
         reported_tickets,
         reported_negative_tickets,
+        -- The week before (기준주): 0 when it had no tickets or came before the data.
+        coalesce(sum(case when history_week_number = reported_week_number - 1 then week_tickets end), 0.0)
+            as previous_week_tickets,
+        coalesce(
+            sum(case when history_week_number = reported_week_number - 1 then week_negative_tickets end), 0.0
+        ) as previous_week_negative_tickets,
         count(history_week_number) as baseline_weeks_used,
         sum(week_tickets) as baseline_tickets,
         sum(week_negative_tickets) as baseline_negative_tickets,
@@ -87,7 +145,14 @@ first_fit as (
         ) }} as baseline_weekly_tickets
     from baseline_weeks_joined
     group by
-        report_week_start, category1, category2, category3, reported_tickets, reported_negative_tickets
+        report_week_start,
+        level,
+        category1,
+        category2,
+        category3,
+        reported_tickets,
+        reported_negative_tickets,
+        reported_week_number
 
 ),
 
@@ -245,6 +310,7 @@ share_weeks as (
 
     select
         baseline_weeks_joined.report_week_start,
+        baseline_weeks_joined.level,
         baseline_weeks_joined.category1,
         baseline_weeks_joined.category2,
         baseline_weeks_joined.category3,
@@ -273,6 +339,7 @@ share_weeks as (
         and first_fit.baseline_negative_tickets < first_fit.baseline_tickets
     group by
         baseline_weeks_joined.report_week_start,
+        baseline_weeks_joined.level,
         baseline_weeks_joined.category1,
         baseline_weeks_joined.category2,
         baseline_weeks_joined.category3
@@ -284,9 +351,10 @@ pooled_share_dispersion as (
 
     select
         report_week_start,
+        level,
         sum(share_chi_square) / sum(share_degrees_of_freedom) as pooled_phi
     from share_weeks
-    group by report_week_start
+    group by report_week_start, level
 
 ),
 
@@ -321,7 +389,9 @@ test_parameters as (
             and second_shrunk.category2 = share_weeks.category2
             and second_shrunk.category3 = share_weeks.category3
     left join pooled_share_dispersion
-        on second_shrunk.report_week_start = pooled_share_dispersion.report_week_start
+        on
+            second_shrunk.report_week_start = pooled_share_dispersion.report_week_start
+            and second_shrunk.level = pooled_share_dispersion.level
     where second_shrunk.baseline_weeks_used > 0
 
 ),
@@ -364,11 +434,14 @@ final as (
 
     select
         first_fit.report_week_start,
+        first_fit.level,
         first_fit.category1,
         first_fit.category2,
         first_fit.category3,
-        first_fit.reported_tickets as last_tickets,
-        first_fit.reported_negative_tickets as last_negative_tickets,
+        cast(first_fit.reported_tickets as {{ dbt.type_bigint() }}) as last_tickets,
+        cast(first_fit.reported_negative_tickets as {{ dbt.type_bigint() }}) as last_negative_tickets,
+        cast(first_fit.previous_week_tickets as {{ dbt.type_bigint() }}) as previous_week_tickets,
+        cast(first_fit.previous_week_negative_tickets as {{ dbt.type_bigint() }}) as previous_week_negative_tickets,
         first_fit.baseline_weeks_used,
         first_fit.baseline_weekly_tickets,
         p_values.baseline_mean_tickets,

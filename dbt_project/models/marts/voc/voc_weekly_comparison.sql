@@ -15,6 +15,7 @@ with category_weeks as (
 baselines as (
 
     select * from {{ ref('int_voc_category_baselines_computed') }}
+    where level = 3
 
 ),
 
