@@ -1,16 +1,17 @@
 """Signal vs. noise of the evidence (SPEC §13): calibration, false flags, planted changes caught.
 
-Synthetic histories of 100 categories over 30 weeks: weekly rates (lognormal quantiles, median 15), a
+Synthetic histories of 100 categories over 30 weeks: weekly rates (lognormal quantiles, median 20), a
 gamma wobble of every category's rate every week (CV 0.10, 0.15 or 0.20; none for "poisson"),
-steady negative shares (5–35 %). Two category1/category2 groups have 8 and 12 small children (5–15
-tickets a week each). One dbt run (comparison_weeks 22) judges the last 22 weeks, each against its
+steady negative shares (5–35 %). 64 categories sit four to a category1/category2 group; four more
+groups have 6, 8, 10 and 12 small children (5–15 tickets a week each). One dbt run (comparison_weeks 22) judges the last 22 weeks, each against its
 own 8-week baseline.
 
 - calibration: nothing is planted; the share of category-weeks with p < 0.05 and p < 0.01, per test.
 - clean: in the last 10 weeks, 3 two-fold volume spikes and 2 +30 %p negative-share jumps a week,
   each on a category with a rate of at least 20 tickets and no planted change of its kind in the 9
-  weeks before (as far as the categories allow); in every other week, +40 % on every child of one of
-  the two small-children groups (a change spread over many small categories).
+  weeks before (as far as the categories allow); in 5 of the 10 weeks, +40 % on every child of one
+  small-children group (a change spread over many small categories; each group's earlier one more
+  than 8 weeks before).
 - repeat: the same, but the 3 spikes of a week go to the categories that spiked 3 weeks before (a
   pool of 9), so from the fourth week on every spike has one or two past spikes of its own in its
   8-week baseline.
@@ -45,8 +46,9 @@ HISTORY_WEEKS = 30
 BASELINE_WEEKS = 8
 JUDGED_WEEKS = HISTORY_WEEKS - BASELINE_WEEKS
 PLANT_WEEKS = 10
-LARGE_CATEGORIES = 80
-SMALL_GROUPS = (8, 12)  # children of the two small-children category1/category2 groups
+LARGE_CATEGORIES = 64
+SMALL_GROUPS = (6, 8, 10, 12)  # children of the small-children category1/category2 groups
+SPREAD_WEEKS = (0, 2, 4, 6, 9)  # plant weeks with a spread change: groups 0, 1, 2, 3, then 0 again
 MIN_PLANT_RATE = 20.0
 SPIKES_PER_WEEK, JUMPS_PER_WEEK = 3, 2
 SPIKE_FACTOR, JUMP_PP, SPREAD_FACTOR = 2.0, 0.30, 1.4
@@ -67,7 +69,7 @@ class History:
 
 def hierarchy() -> list[tuple[str, str, str]]:
     """(category1, category2, category3) of every category: the large ones in 4 x 4 groups, then the
-    two small-children groups under category1 '소분류많음'."""
+    small-children groups under category1 '소분류많음'."""
     names = [(f"대분류{n % 4}", f"중분류{n % 16 // 4}", f"항목{n:03d}") for n in range(LARGE_CATEGORIES)]
     for group, children in enumerate(SMALL_GROUPS):
         names += [("소분류많음", f"묶음{group}", f"세부{child:02d}") for child in range(children)]
@@ -97,8 +99,8 @@ def plan_plants(rng: np.random.Generator, eligible: list[int], scenario: str) ->
                 plants[(category, week)] = kind
                 last_used[(category, kind)] = week
                 taken.add(category)
-        if (week - first) % 2 == 1:
-            group = ((week - first) // 2) % len(SMALL_GROUPS)
+        if week - first in SPREAD_WEEKS:
+            group = SPREAD_WEEKS.index(week - first) % len(SMALL_GROUPS)
             start = LARGE_CATEGORIES + sum(SMALL_GROUPS[:group])
             for category in range(start, start + SMALL_GROUPS[group]):
                 plants[(category, week)] = "spread"
@@ -111,9 +113,9 @@ def make_history(rng: np.random.Generator, scenario: str, cv: float) -> History:
     weeks = [REPORT_WEEK - timedelta(weeks=HISTORY_WEEKS - 1 - n) for n in range(HISTORY_WEEKS)]
     rates = np.concatenate(
         [
-            # Lognormal quantiles (median 15, sigma 1), shuffled: every history has the same spread of
-            # sizes, so 31 categories are large enough for a planted change.
-            rng.permutation(15.0 * np.exp(stats.norm.ppf((np.arange(LARGE_CATEGORIES) + 0.5) / LARGE_CATEGORIES))),
+            # Lognormal quantiles (median 20, sigma 1), shuffled: every history has the same spread of
+            # sizes, so 32 categories are large enough for a planted change.
+            rng.permutation(20.0 * np.exp(stats.norm.ppf((np.arange(LARGE_CATEGORIES) + 0.5) / LARGE_CATEGORIES))),
             rng.uniform(5.0, 15.0, size=sum(SMALL_GROUPS)),
         ]
     )
@@ -211,13 +213,18 @@ def calibration(rows: pd.DataFrame) -> dict[str, float]:
     return figures
 
 
-def oracle_p(rows: pd.DataFrame, alpha: float) -> pd.Series:
-    """Exact P(Y >= this week's count) with the category's true rate and wobble."""
-    rate, observed = rows["true_rate"].astype(float), rows["last_tickets"].astype(int)
+def oracle_tail(observed: object, rate: object, alpha: float) -> object:
+    """Exact P(Y >= observed) for a negative binomial with the true rate and wobble (alpha = CV^2)."""
     if alpha == 0:
-        return pd.Series(stats.poisson.sf(observed - 1, rate), index=rows.index)
+        return stats.poisson.sf(np.asarray(observed) - 1, rate)
     size = 1 / alpha
-    return pd.Series(stats.nbinom.sf(observed - 1, size, size / (size + rate)), index=rows.index)
+    return stats.nbinom.sf(np.asarray(observed) - 1, size, size / (size + np.asarray(rate)))
+
+
+def oracle_p(rows: pd.DataFrame, alpha: float) -> pd.Series:
+    """The oracle's p-value of each row's count, with the category's true rate and wobble."""
+    rate, observed = rows["true_rate"].astype(float), rows["last_tickets"].astype(int)
+    return pd.Series(oracle_tail(observed, rate, alpha), index=rows.index)
 
 
 def signal(rows: pd.DataFrame, alpha: float, fdr: float, judged: set[date]) -> dict[str, float]:
@@ -258,11 +265,15 @@ def rollup_signal(rollups: pd.DataFrame, history: History, fdr: float, judged: s
     planted_pairs = {
         (week, " / ".join(label.split(" / ")[:2])) for (label, week), kind in history.plants.items()
     }
-    hits, false = 0, 0
+    hits, false, oracle_hits = 0, 0, 0
     for row, is_significant in zip(rollups.itertuples(), significant, strict=True):
         week = row.report_week_start
         if row.level == 2 and (week, (row.category1, row.category2)) in planted_groups:
             hits += int(is_significant)
+            # The group's true weekly rate and wobble (children independent): the best one week shows.
+            rates = [r for label, r in history.rates.items() if label.startswith(f"{row.rollup_label} / ")]
+            total, alpha = sum(rates), history.alpha * sum(r * r for r in rates) / sum(rates) ** 2
+            oracle_hits += int(oracle_tail(int(row.reported_tickets), total, alpha) < 0.0025)
         elif is_significant:
             touched = (
                 (week, row.category1) in planted_labels
@@ -273,6 +284,7 @@ def rollup_signal(rollups: pd.DataFrame, history: History, fdr: float, judged: s
     return {
         "spread roll-ups significant": hits / max(len(history.spread_groups), 1),
         "false significant roll-ups / week": false / len(judged),
+        "spread roll-ups, oracle p < 0.0025": oracle_hits / max(len(history.spread_groups), 1),
     }
 
 

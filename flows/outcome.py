@@ -68,7 +68,7 @@ def messages_preview(messages: list[SlackMessage]) -> str:
 
 
 def report_summary(report: WeeklyReport) -> dict[str, Any]:
-    """Every category of the week with both weeks' figures and its severity (report.json)."""
+    """Every category of the week (figures, severity, evidence) and every roll-up (report.json)."""
     return {
         "report_week": report.report_week.isoformat(),
         "baseline_week": report.baseline_week.isoformat(),
@@ -95,6 +95,8 @@ def report_summary(report: WeeklyReport) -> dict[str, Any]:
             )
             for change in report.categories
         ],
+        # The category hierarchy as a whole (voc_weekly_rollups), the strongest evidence first.
+        "rollups": [rollup.model_dump() for rollup in report.rollups],
     }
 
 

@@ -18,6 +18,9 @@
     wobble, so the pooled figure dominates unless the category has a long, consistent history. #}
 {%- set dispersion_prior_weeks = 32 %}
 {%- set share_dispersion_prior_weeks = 8 %}
+{#- A roll-up's wobble is shrunk toward the wobble its categories imply (as if independent): a group
+    of many small categories moves far less, relative to its size, than the level's other groups. #}
+{%- set rollup_dispersion_prior_weeks = 32 %}
 {#- A baseline week whose residual z exceeds this (the 99.5th percentile, as in Noufaily et al.) is
     down-weighted to 1 / z^2. #}
 {%- set outlier_z = 2.58 %}
@@ -304,6 +307,59 @@ second_moments as (
     dispersion_prior_weeks,
 ) }},
 
+-- What the categories' wobble implies for their roll-ups if they moved independently: the
+-- variances add, so alpha = sum(alpha_i * mean_i^2) / (sum of means)^2.
+implied_by_categories as (
+
+    select
+        report_week_start,
+        2 as level,
+        category1,
+        category2,
+        sum(second_alpha * baseline_mean_tickets * baseline_mean_tickets) as alpha_times_square,
+        sum(baseline_mean_tickets) as mean_sum
+    from second_shrunk
+    where level = 3 and baseline_mean_tickets is not null
+    group by report_week_start, category1, category2
+    union all
+    select
+        report_week_start,
+        1 as level,
+        category1,
+        '' as category2,
+        sum(second_alpha * baseline_mean_tickets * baseline_mean_tickets) as alpha_times_square,
+        sum(baseline_mean_tickets) as mean_sum
+    from second_shrunk
+    where level = 3 and baseline_mean_tickets is not null
+    group by report_week_start, category1
+
+),
+
+-- Categories keep their shrunk alpha; a roll-up's own estimate is shrunk toward the implied one.
+unit_dispersion as (
+
+    select
+        second_shrunk.*,
+        case
+            when second_shrunk.level = 3 or implied_by_categories.mean_sum is null
+                or implied_by_categories.mean_sum = 0
+                then second_shrunk.second_alpha
+            else (
+                (second_shrunk.effective_weeks - 1) * greatest(coalesce(second_shrunk.second_raw_alpha, 0.0), 0.0)
+                + {{ rollup_dispersion_prior_weeks }} * implied_by_categories.alpha_times_square
+                / (implied_by_categories.mean_sum * implied_by_categories.mean_sum)
+            ) / (second_shrunk.effective_weeks - 1 + {{ rollup_dispersion_prior_weeks }})
+        end as unit_alpha
+    from second_shrunk
+    left join implied_by_categories
+        on
+            second_shrunk.report_week_start = implied_by_categories.report_week_start
+            and second_shrunk.level = implied_by_categories.level
+            and second_shrunk.category1 = implied_by_categories.category1
+            and second_shrunk.category2 = implied_by_categories.category2
+
+),
+
 -- The negative share: the baseline weeks' pooled share, and how much more than a binomial the
 -- weekly shares vary (quasi-binomial: Pearson's chi-square per degree of freedom).
 share_weeks as (
@@ -366,14 +422,14 @@ pooled_share_dispersion as (
 test_parameters as (
 
     select
-        second_shrunk.*,
-        greatest(second_shrunk.baseline_mean_tickets, 0.5 / second_shrunk.baseline_weeks_used) as tested_mean,
+        unit_dispersion.*,
+        greatest(unit_dispersion.baseline_mean_tickets, 0.5 / unit_dispersion.baseline_weeks_used) as tested_mean,
         case
-            when second_shrunk.baseline_tickets > 0
-                then second_shrunk.baseline_negative_tickets / second_shrunk.baseline_tickets
+            when unit_dispersion.baseline_tickets > 0
+                then unit_dispersion.baseline_negative_tickets / unit_dispersion.baseline_tickets
         end as baseline_neg_ratio,
         -- The baseline share with half a ticket either way, so a share of exactly 0 or 1 still tests.
-        (second_shrunk.baseline_negative_tickets + 0.5) / (second_shrunk.baseline_tickets + 1.0) as tested_share,
+        (unit_dispersion.baseline_negative_tickets + 0.5) / (unit_dispersion.baseline_tickets + 1.0) as tested_share,
         coalesce(
             (
                 coalesce(share_weeks.share_chi_square, 0.0)
@@ -381,18 +437,18 @@ test_parameters as (
             ) / (coalesce(share_weeks.share_degrees_of_freedom, 0) + {{ share_dispersion_prior_weeks }}),
             1.0
         ) as share_dispersion
-    from second_shrunk
+    from unit_dispersion
     left join share_weeks
         on
-            second_shrunk.report_week_start = share_weeks.report_week_start
-            and second_shrunk.category1 = share_weeks.category1
-            and second_shrunk.category2 = share_weeks.category2
-            and second_shrunk.category3 = share_weeks.category3
+            unit_dispersion.report_week_start = share_weeks.report_week_start
+            and unit_dispersion.category1 = share_weeks.category1
+            and unit_dispersion.category2 = share_weeks.category2
+            and unit_dispersion.category3 = share_weeks.category3
     left join pooled_share_dispersion
         on
-            second_shrunk.report_week_start = pooled_share_dispersion.report_week_start
-            and second_shrunk.level = pooled_share_dispersion.level
-    where second_shrunk.baseline_weeks_used > 0
+            unit_dispersion.report_week_start = pooled_share_dispersion.report_week_start
+            and unit_dispersion.level = pooled_share_dispersion.level
+    where unit_dispersion.baseline_weeks_used > 0
 
 ),
 
@@ -401,7 +457,7 @@ test_dispersion as (
     select
         *,
         least(
-            second_alpha * (1.0 + 1.0 / effective_weeks) + 1.0 / (effective_weeks * tested_mean),
+            unit_alpha * (1.0 + 1.0 / effective_weeks) + 1.0 / (effective_weeks * tested_mean),
             {{ max_test_alpha }}
         ) as test_alpha,
         -- The share's variance: quasi-binomial, plus the uncertainty of the baseline share.
@@ -446,7 +502,7 @@ final as (
         first_fit.baseline_weekly_tickets,
         p_values.baseline_mean_tickets,
         p_values.baseline_neg_ratio,
-        p_values.second_alpha as baseline_dispersion,
+        p_values.unit_alpha as baseline_dispersion,
         -- greatest() ignores NULLs on DuckDB, not on BigQuery: no band without a baseline on either.
         case
             when p_values.band_half_width is not null
