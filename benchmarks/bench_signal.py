@@ -3,8 +3,8 @@
 Synthetic histories of 100 categories over 30 weeks: weekly rates (lognormal quantiles, median 20), a
 gamma wobble of every category's rate every week (CV 0.10, 0.15 or 0.20; none for "poisson"),
 steady negative shares (5–35 %). 64 categories sit four to a category1/category2 group; four more
-groups have 6, 8, 10 and 12 small children (5–15 tickets a week each). One dbt run (comparison_weeks 22) judges the last 22 weeks, each against its
-own 8-week baseline.
+groups have 6, 8, 10 and 12 small children (5–15 tickets a week each). One dbt run
+(comparison_weeks 22) judges the last 22 weeks, each against its own 8-week baseline.
 
 - calibration: nothing is planted; the share of category-weeks with p < 0.05 and p < 0.01, per test.
 - clean: in the last 10 weeks, 3 two-fold volume spikes and 2 +30 %p negative-share jumps a week,
@@ -115,7 +115,7 @@ def make_history(rng: np.random.Generator, scenario: str, cv: float) -> History:
         [
             # Lognormal quantiles (median 20, sigma 1), shuffled: every history has the same spread of
             # sizes, so 32 categories are large enough for a planted change.
-            rng.permutation(20.0 * np.exp(stats.norm.ppf((np.arange(LARGE_CATEGORIES) + 0.5) / LARGE_CATEGORIES))),
+            rng.permutation(20.0 * np.exp(stats.norm.ppf((np.arange(LARGE_CATEGORIES) + 0.5) / LARGE_CATEGORIES))),  # noqa: E501
             rng.uniform(5.0, 15.0, size=sum(SMALL_GROUPS)),
         ]
     )
@@ -247,7 +247,8 @@ def signal(rows: pd.DataFrame, alpha: float, fdr: float, judged: set[date]) -> d
         planted = rows["planted"] == kind
         figures[f"{kind}s"] = int(planted.sum())
         figures[f"{kind}s flagged"] = float((planted & rising).sum() / max(planted.sum(), 1))
-        figures[f"{kind}s significant"] = float((planted & rising & significant).sum() / max(planted.sum(), 1))
+        caught = (planted & rising & significant).sum()
+        figures[f"{kind}s significant"] = float(caught / max(planted.sum(), 1))
     spikes = rows[rows["planted"] == "spike"]
     oracle = oracle_p(spikes, alpha)
     figures["spikes, oracle p < 0.0025"] = float((oracle < 0.0025).mean())

@@ -114,10 +114,9 @@ def computed(dbt_project_of_this_worker: Path, tmp_path_factory: pytest.TempPath
         from {values_sql(share_grid, ["case_number", "successes", "trials", "share", "inflation"])}
         order by case_number"""
     tmp = tmp_path_factory.mktemp("macros")
-    return {
-        "counts": list(zip(counts, [row[1] for row in show(dbt_project_of_this_worker, tmp, count_sql)])),
-        "shares": list(zip(shares, [row[1] for row in show(dbt_project_of_this_worker, tmp, share_sql)])),
-    }
+    count_p = [row[1] for row in show(dbt_project_of_this_worker, tmp, count_sql)]
+    share_p = [row[1] for row in show(dbt_project_of_this_worker, tmp, share_sql)]
+    return {"counts": list(zip(counts, count_p, strict=True)), "shares": list(zip(shares, share_p, strict=True))}
 
 
 def relative_errors(pairs: list[tuple[tuple[Any, ...], Any]]) -> list[tuple[float, tuple[Any, ...]]]:
