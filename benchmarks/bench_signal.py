@@ -115,7 +115,9 @@ def make_history(rng: np.random.Generator, scenario: str, cv: float) -> History:
         [
             # Lognormal quantiles (median 20, sigma 1), shuffled: every history has the same spread of
             # sizes, so 32 categories are large enough for a planted change.
-            rng.permutation(20.0 * np.exp(stats.norm.ppf((np.arange(LARGE_CATEGORIES) + 0.5) / LARGE_CATEGORIES))),  # noqa: E501
+            rng.permutation(
+                20.0 * np.exp(stats.norm.ppf((np.arange(LARGE_CATEGORIES) + 0.5) / LARGE_CATEGORIES))
+            ),  # noqa: E501
             rng.uniform(5.0, 15.0, size=sum(SMALL_GROUPS)),
         ]
     )

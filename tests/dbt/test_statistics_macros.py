@@ -116,7 +116,10 @@ def computed(dbt_project_of_this_worker: Path, tmp_path_factory: pytest.TempPath
     tmp = tmp_path_factory.mktemp("macros")
     count_p = [row[1] for row in show(dbt_project_of_this_worker, tmp, count_sql)]
     share_p = [row[1] for row in show(dbt_project_of_this_worker, tmp, share_sql)]
-    return {"counts": list(zip(counts, count_p, strict=True)), "shares": list(zip(shares, share_p, strict=True))}
+    return {
+        "counts": list(zip(counts, count_p, strict=True)),
+        "shares": list(zip(shares, share_p, strict=True)),
+    }
 
 
 def relative_errors(pairs: list[tuple[tuple[Any, ...], Any]]) -> list[tuple[float, tuple[Any, ...]]]:
