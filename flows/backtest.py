@@ -198,7 +198,7 @@ def write_chart(path: Path, weeks: list[BacktestWeek]) -> None:
         color="#1f77b4",
         marker="s",
         linestyle="--",
-        label="roll-ups significant, no significant child (🔎)",
+        label="roll-ups significant, no significant category (summary section)",
     )
     axes.set_ylabel("flagged categories / roll-ups")
     axes.set_title("VOC flags per week: severity rules vs. false-discovery gate")

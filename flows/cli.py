@@ -244,7 +244,7 @@ def backtest_table(weeks: list[BacktestWeek]) -> Table:
     from flows.backtest import totals
 
     table = Table(title="Backtest: flags per week (severity rules) and significant flags (FDR gate)")
-    for column in ("week", "CRITICAL", "MONITOR", "IMPROVED", "flagged", "significant", "roll-ups 🔎"):
+    for column in ("week", "CRITICAL", "MONITOR", "IMPROVED", "flagged", "significant", "묶음"):
         table.add_column(column, justify="left" if column == "week" else "right")
 
     def figures(row: BacktestWeek) -> list[str]:

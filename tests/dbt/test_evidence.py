@@ -160,6 +160,15 @@ def test_significant_policy_replies_and_calls_the_llm_only_for_significant_flags
     wobbly = next(row for row in categories if row["category_label"] == label(WOBBLY))
     assert wobbly["is_significant"] is False and wobbly["severity"] == "CRITICAL"
     assert {"q_value", "p_value_increase", "baseline_weekly_tickets", "flagged_weeks_in_a_row"} <= set(wobbly)
+    rollups = {
+        row["rollup_label"]: row
+        for row in json.loads((tmp_path / "out" / "report.json").read_text())["rollups"]
+    }
+    assert {"개인회원", "개인회원 / 계정", "기업회원", "기업회원 / 결제"} <= set(rollups)
+    account = rollups["개인회원 / 계정"]  # the spike is its only category: significant, and explained by it
+    assert (account["level"], account["reported_tickets"], account["baseline_tickets"]) == (2, 60, 20)
+    assert account["is_significant"] and account["is_explained_by_children"]
+    assert account["top_drivers"] == "로그인 오류 20→60"
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -191,6 +200,8 @@ def test_backtest_prints_flags_per_week_and_writes_csv_and_chart(
         ("2026-11-16", "4", "0", "0", "1"),
     ]
     assert rows[-1]["significant"] == "3", "the spikes and the rising category, not the swing"
+    assert int(rows[-1]["significant_rollups"]) >= 3, "the groups of the spikes and the rising category"
+    assert rows[-1]["unexplained_rollups"] == "0", "each is explained by its significant category"
     assert all(int(r["significant"]) <= int(r["flagged"]) for r in rows)
     assert "2026-11-16" in result.output and "total" in result.output
     assert png_size(tmp_path / "bt" / "backtest-2026-11-16-4w.png") == (1000, 400)
