@@ -466,23 +466,50 @@ test_dispersion as (
 
 ),
 
+-- The z of each tail (Peizer–Pratt, macros/voc_statistics.sql), computed once per row; the next
+-- step turns them into p-values. voc_count_at_least_p / _at_most_p / voc_share_at_least_p are the
+-- same two steps in one expression (what tests/dbt/test_statistics_macros.py pins).
+z_scores as (
+
+    select
+        *,
+        case
+            when reported_tickets > 0
+                then {{ voc_count_at_most_z('reported_tickets - 1', 'tested_mean', 'test_alpha') }}
+        end as increase_z,
+        {{ voc_count_at_most_z('reported_tickets', 'tested_mean', 'test_alpha') }} as decrease_z,
+        case
+            when reported_tickets > 0 and reported_negative_tickets / share_inflation > 0.5
+                then {{ voc_binomial_at_most_z(
+                    'reported_negative_tickets / share_inflation - 1.0',
+                    'reported_tickets / share_inflation',
+                    'tested_share',
+                ) }}
+        end as negative_rise_z
+    from test_dispersion
+
+),
+
 p_values as (
 
     select
         *,
-        {{ voc_count_at_least_p('reported_tickets', 'tested_mean', 'test_alpha') }} as p_value_increase,
-        {{ voc_count_at_most_p('reported_tickets', 'tested_mean', 'test_alpha') }} as p_value_decrease,
-        -- No negative tickets at all, or only negative ones: the share cannot have risen.
+        case when reported_tickets = 0 then 1.0 else {{ voc_normal_upper_tail('increase_z') }} end
+            as p_value_increase,
+        {{ voc_normal_upper_tail('-decrease_z') }} as p_value_decrease,
         case
             when reported_tickets = 0 or baseline_tickets = 0 then null
+            -- No negative tickets at all, or only negative ones: the share cannot have risen.
             when
                 reported_negative_tickets + baseline_negative_tickets = 0
                 or reported_negative_tickets + baseline_negative_tickets = reported_tickets + baseline_tickets
                 then 1.0
-            else {{ voc_share_at_least_p('reported_negative_tickets', 'reported_tickets', 'tested_share', 'share_inflation') }}
+            -- At most half a scaled negative ticket: no evidence of a rise.
+            when negative_rise_z is null then 1.0
+            else {{ voc_normal_upper_tail('negative_rise_z') }}
         end as p_value_negative_rise,
         {{ band_z }} * sqrt(tested_mean + test_alpha * tested_mean * tested_mean) as band_half_width
-    from test_dispersion
+    from z_scores
 
 ),
 

@@ -224,17 +224,32 @@ with_evidence as (
 -- the p-values it keeps look smaller than they are. q = min over ranks j >= i of p_j * m / j.
 hypotheses as (
 
-    select report_week_start, category1, category2, category3, 'increase' as direction,
+    select
+        report_week_start,
+        category1,
+        category2,
+        category3,
+        'increase' as direction,
         p_value_increase as p_value
     from with_evidence
     where p_value_increase is not null
     union all
-    select report_week_start, category1, category2, category3, 'decrease' as direction,
+    select
+        report_week_start,
+        category1,
+        category2,
+        category3,
+        'decrease' as direction,
         p_value_decrease as p_value
     from with_evidence
     where p_value_decrease is not null
     union all
-    select report_week_start, category1, category2, category3, 'negative_rise' as direction,
+    select
+        report_week_start,
+        category1,
+        category2,
+        category3,
+        'negative_rise' as direction,
         p_value_negative_rise as p_value
     from with_evidence
     where p_value_negative_rise is not null

@@ -32,17 +32,32 @@ rollups as (
 -- One family per week: every roll-up's three one-sided hypotheses (as for the categories, apart).
 hypotheses as (
 
-    select report_week_start, level, category1, category2, 'increase' as direction,
+    select
+        report_week_start,
+        level,
+        category1,
+        category2,
+        'increase' as direction,
         p_value_increase as p_value
     from rollups
     where p_value_increase is not null
     union all
-    select report_week_start, level, category1, category2, 'decrease' as direction,
+    select
+        report_week_start,
+        level,
+        category1,
+        category2,
+        'decrease' as direction,
         p_value_decrease as p_value
     from rollups
     where p_value_decrease is not null
     union all
-    select report_week_start, level, category1, category2, 'negative_rise' as direction,
+    select
+        report_week_start,
+        level,
+        category1,
+        category2,
+        'negative_rise' as direction,
         p_value_negative_rise as p_value
     from rollups
     where p_value_negative_rise is not null
@@ -237,8 +252,11 @@ final as (
         rollup_evidence.last_tickets - rollup_evidence.previous_week_tickets as ticket_change,
         case
             when rollup_evidence.previous_week_tickets > 0
-                then 100 * cast(rollup_evidence.last_tickets - rollup_evidence.previous_week_tickets as {{ voc_type_double() }})
-                / rollup_evidence.previous_week_tickets
+                then
+                    100 * cast(
+                        rollup_evidence.last_tickets - rollup_evidence.previous_week_tickets
+                        as {{ voc_type_double() }}
+                    ) / rollup_evidence.previous_week_tickets
         end as pct_change,
         rollup_evidence.last_negative_tickets as reported_negative_tickets,
         rollup_evidence.previous_week_negative_tickets as baseline_negative_tickets,
@@ -248,8 +266,9 @@ final as (
         end as negative_ratio,
         case
             when rollup_evidence.previous_week_tickets > 0
-                then cast(rollup_evidence.previous_week_negative_tickets as {{ voc_type_double() }})
-                / rollup_evidence.previous_week_tickets
+                then
+                    cast(rollup_evidence.previous_week_negative_tickets as {{ voc_type_double() }})
+                    / rollup_evidence.previous_week_tickets
         end as baseline_negative_ratio,
         coalesce(rollup_evidence.baseline_weeks_used, 0) as baseline_weeks_used,
         rollup_evidence.baseline_weekly_tickets,
