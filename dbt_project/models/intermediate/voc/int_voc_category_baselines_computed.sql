@@ -341,7 +341,9 @@ unit_dispersion as (
     select
         second_shrunk.*,
         case
-            when second_shrunk.level = 3 or implied_by_categories.mean_sum is null
+            when
+                second_shrunk.level = 3
+                or implied_by_categories.mean_sum is null
                 or implied_by_categories.mean_sum = 0
                 then second_shrunk.second_alpha
             else (
