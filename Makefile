@@ -9,7 +9,7 @@ export UV_PYTHON_DOWNLOADS := never
 # every run, tens of seconds of CPU in each `voc-weekly run`.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: run test lint format dbt-build dbt-docs demo-data lock bench clean bq-emulator-run bq-cost
+.PHONY: run test lint format dbt-build dbt-docs docs demo-data lock bench clean bq-emulator-run bq-cost browser
 
 # Local BigQuery emulators for the prod-target tests, each in its own venv (their duckdb/sqlglot pins
 # conflict with the project's), from hash-pinned locks in tests/bigquery/.
@@ -18,7 +18,7 @@ BQ_EMULATORS := .venv-bq-crucible/.installed .venv-bq-bqemulator/.installed
 run: $(VENV)/.installed          ## The weekly report on the embedded default (dry run without a Slack token)
 	$(BIN)/voc-weekly run
 
-test: $(VENV)/.installed $(BQ_EMULATORS)  ## The whole test suite (what CI runs)
+test: $(VENV)/.installed $(BQ_EMULATORS) browser  ## The whole test suite (what CI runs)
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed         ## ruff, mypy and sqlfluff
@@ -39,9 +39,24 @@ demo-data: $(VENV)/.installed    ## (Re)write the demo Parquet export
 dbt-build: $(VENV)/.installed    ## dbt build on the embedded DuckDB default
 	$(BIN)/voc-weekly dbt build
 
+docs: $(VENV)/.installed         ## The dbt docs as one static page: .voc/docs/index.html
+	$(BIN)/voc-weekly docs build
+
 dbt-docs: $(VENV)/.installed     ## dbt docs generate + serve on the embedded default
 	$(BIN)/voc-weekly dbt docs generate
 	$(BIN)/voc-weekly dbt docs serve
+
+# The docs page test looks at the page in Debian's Chromium. Installed here when missing and apt-get can
+# (root); where it cannot, the test skips and its reason says why: nothing stands in for the browser.
+browser:                         ## Chromium for the docs page test (Debian's package), when missing and installable
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's chromium for the docs page test"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      chromium >/dev/null; } || echo "chromium could not be installed: the docs page test will skip"; \
+	  else \
+	    echo "chromium is missing and only root can apt-get it here: the docs page test will skip"; \
+	  fi; }
 
 bench: $(VENV)/.installed        ## Benchmarks; figures go to BENCHMARKS.md
 	$(BIN)/python -m benchmarks.bench_local_loop

@@ -1,8 +1,8 @@
-"""LLM follow-up phase vs. concurrency (SPEC §12): 20 flagged categories, 2 s per LaaS call.
+"""LLM follow-up phase vs. concurrency (SPEC §12): 20 flagged categories, 2 s per LLM call.
 
-Runs the real LaaS client against the loopback LaaS-compatible server of the tests with a fixed
-latency, and times the analysis phase at several concurrency limits. Expected: about
-ceil(20 / concurrency) x 2 s, not 40 s. Usage: python -m benchmarks.bench_llm_concurrency
+Runs the real client (LaaS, or the `openai` SDK with `--service openai`) against the tests' loopback
+server with a fixed latency, and times the analysis phase at several concurrency limits. Expected:
+about ceil(20 / concurrency) x 2 s, not 40 s. Usage: python -m benchmarks.bench_llm_concurrency
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import platform
 import tempfile
 import time
 
-from flows.llm.laas import write_laas_follow_ups_sync
+from flows.llm.analyst import choose_analyst
 from flows.settings import VocSettings
 from tests.factories import change, weekly_report
-from tests.servers.laas import API_KEY, LaasServer
+from tests.llm.endpoints import SERVICES, start
 
 
 def main() -> None:
@@ -24,10 +24,12 @@ def main() -> None:
     parser.add_argument("--categories", type=int, default=20)
     parser.add_argument("--latency", type=float, default=2.0)
     parser.add_argument("--concurrency", default="1,4,10,20")
+    parser.add_argument("--service", choices=SERVICES, default="laas")
     args = parser.parse_args()
     changes = [change(f"카테고리 {n:02d}", 20, 40 + n, "CRITICAL") for n in range(args.categories)]
     report = weekly_report(changes)
-    server = LaasServer().start()
+    endpoint = start(args.service)
+    server = endpoint.server
     server.latency = args.latency
     print(f"machine: {platform.machine()}, python {platform.python_version()}")
     phase = f"analysis phase ({args.categories} categories, {args.latency:g} s each)"
@@ -37,16 +39,15 @@ def main() -> None:
         for limit in (int(c) for c in args.concurrency.split(",")):
             with tempfile.TemporaryDirectory() as folder:
                 settings = VocSettings(
-                    _env_file=None,  # type: ignore[call-arg]
+                    _env_file=None,
                     VOC_HOME=folder,
-                    LAAS_API_KEY=API_KEY,
-                    LAAS_BASE_URL=server.url,
                     VOC_LLM_CONCURRENCY=limit,
+                    **endpoint.env(),
                 )
                 started = time.perf_counter()
-                follow_ups = write_laas_follow_ups_sync(report, list(report.follow_ups), settings)
+                follow_ups = choose_analyst(settings).write(report, list(report.follow_ups))
                 elapsed = time.perf_counter() - started
-            assert all(f.origin == "laas" for f in follow_ups), "every analysis should succeed"
+            assert all(f.origin == args.service for f in follow_ups), "every analysis should succeed"
             expected = math.ceil(args.categories / limit) * args.latency
             print(f"| {limit} | {elapsed:.1f} s | {expected:.0f} s |", flush=True)
     finally:

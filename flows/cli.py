@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 
 from flows import errors
 from flows.dry_run import check_out_folder
-from flows.errors import VocError
+from flows.errors import VocError, one_line
 from flows.formatting import (
     evidence_line,
     neg_ratio_text,
@@ -90,6 +90,7 @@ class Llm(StrEnum):
 
     auto = "auto"
     laas = "laas"
+    openai = "openai"
     builtin = "builtin"
 
 
@@ -136,11 +137,17 @@ def run(
     ] = False,
     out: Annotated[Path | None, typer.Option(help="Dry-run folder (default: .voc/out/<week>).")] = None,
     llm: Annotated[
-        Llm, typer.Option(help="Follow-up analysis: LaaS if a key is set (auto), laas or builtin.")
-    ] = Llm.auto,
+        Llm | None,
+        typer.Option(
+            help="Follow-up analysis: auto (LaaS if keyed, else OpenAI-compatible if keyed, else built-in), "
+            "laas, openai or builtin. Default: VOC_LLM, else auto.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the weekly report flow (a dry run when no Slack token is configured)."""
     from flows.flow import voc_weekly_report
+    from flows.llm.analyst import choose_analyst
     from flows.outcome import Outcome
     from flows.warehouse.source import prepare_source
 
@@ -149,6 +156,8 @@ def run(
     report_week = resolve_report_week(week, name="--week")
     if out is not None:
         check_out_folder(out, is_default=False)
+    if not (settings.laas_api_key_block or settings.openai_api_key_block):  # blocks: read in the flow
+        choose_analyst(settings, llm.value if llm else None)  # a missing key or model: one line, now
     prepare_source(settings, report_week)
     with temporary_server_errors():
         state = voc_weekly_report(
@@ -158,7 +167,7 @@ def run(
             force=force,
             thread_ts=None,
             out_dir=str(out) if out else None,
-            llm=llm.value,
+            llm=llm.value if llm else None,
             return_state=True,
         )
     if state.is_failed():
@@ -277,25 +286,79 @@ def dbt(ctx: typer.Context) -> None:
     invoke_dbt(settings, args)
 
 
+docs_app = typer.Typer(
+    cls=OneLineErrors,
+    help="The dbt docs as one static page analysts open in a browser.",
+    no_args_is_help=True,
+)
+app.add_typer(docs_app, name="docs")
+
+
+@docs_app.command("build")
+def docs_build(
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for index.html, manifest.json, catalog.json (default: .voc/docs)."),
+    ] = None,
+) -> None:
+    """`dbt docs generate --static` on the configured target: one index.html that opens without a network."""
+    from flows.docs import build_docs, model_page_url
+
+    page = build_docs(VocSettings(), out)
+    console.print(f"Wrote {escape(str(page.resolve()))} (open it in a browser; no server needed)")
+    console.print(f"voc_weekly_comparison: {escape(model_page_url(page.resolve().as_uri()))}", soft_wrap=True)
+
+
 @app.command()
 def bot(
     http: Annotated[
-        bool, typer.Option("--http", help="Serve Slack's Events API at /slack/events instead of Socket Mode.")
+        bool,
+        typer.Option(
+            "--http", help="Serve Slack's Events API and /voc-weekly at /slack/events, not Socket Mode."
+        ),
     ] = False,
-    port: Annotated[int, typer.Option(min=1, max=65535, help="HTTP mode: the port to listen on.")] = 3000,
-    host: Annotated[str, typer.Option(help="HTTP mode: the address to listen on.")] = "0.0.0.0",
+    port: Annotated[
+        int, typer.Option(min=1, max=65535, envvar="PORT", help="HTTP mode: the port to listen on.")
+    ] = 3000,
+    host: Annotated[
+        str, typer.Option(help="The address to listen on (HTTP mode, --health-port).")
+    ] = "0.0.0.0",
+    health_port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="Socket Mode: serve /healthz and /readyz on this port."),
+    ] = None,
     check: Annotated[
         bool, typer.Option("--check", help="Verify the tokens and the deployment, print one line, exit.")
     ] = False,
 ) -> None:
-    """Run the Slack bot: an @mention starts the ad-hoc report, which answers in the mention's thread."""
+    """Run the Slack bot: @mentions, /voc-weekly and DMs start the ad-hoc report; SIGTERM stops it."""
     from flows.slack.bot import check_bot, run_bot
 
     settings = VocSettings()
     if check:
         console.print(check_bot(settings, http=http), markup=False, highlight=False, soft_wrap=True)
         return
-    run_bot(settings, http=http, host=host, port=port)
+    run_bot(settings, http=http, host=host, port=port, health_port=health_port)
+
+
+@app.command()
+def unlock(
+    channel: Annotated[str, typer.Option("--channel", help="Slack channel ID whose delivery lock to free.")],
+) -> None:
+    """Free a Slack channel's delivery lock that a run which is gone still holds, and say who held it."""
+    import httpx
+
+    from flows.slack.lock import unlock as unlock_channel
+
+    with temporary_server_errors():
+        try:
+            said = unlock_channel(channel)
+        except httpx.HTTPError as exc:
+            raise VocError(
+                f"the Prefect API did not answer ({one_line(exc)}): check PREFECT_API_URL "
+                "(and PREFECT_API_KEY on Prefect Cloud)"
+            ) from None
+    console.print(said, markup=False, highlight=False, soft_wrap=True)
 
 
 def comparison_table(report: WeeklyReport) -> Table:
@@ -397,6 +460,11 @@ def main() -> None:
     # Both settings: the memoised path imports the collections even to find that nothing changed.
     os.environ.setdefault("PREFECT_SERVER_REGISTER_BLOCKS_ON_START", "false")
     os.environ.setdefault("PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION", "false")
+    # ...and it keeps concurrency leases in PREFECT_HOME, not in its memory: every command starts a
+    # server of its own, and a lease only a dead run's server knew could never be freed by the next run.
+    os.environ.setdefault(
+        "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE", "prefect.server.concurrency.lease_storage.filesystem"
+    )
     try:
         ensure_prefect_home()
     except VocError as exc:

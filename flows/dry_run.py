@@ -23,14 +23,15 @@ from flows.slack.messages import SlackMessage
 
 RECORD = ".voc-weekly-files"
 SUMMARY_TS_PLACEHOLDER = "<ts of the summary message>"
-_OWN_NAME = re.compile(r"\d\d-[\w-]+\.json|report\.json")  # what a run writes; never a path
+# What a run writes, never a path: `NN-<key>.json` (three digits and more past 99 messages), report.json.
+_OWN_NAME = re.compile(r"\d{2,}-[\w-]+\.json|report\.json")
 
 
-def check_out_folder(folder: Path, is_default: bool) -> None:
+def check_out_folder(folder: Path, is_default: bool, what: str = "the dry-run payloads") -> None:
     """Refuse (in one line) a folder the run may not write into, before any work is done."""
     where = f"--out {folder}"
     if folder.exists() and not folder.is_dir():
-        raise OutDirError(f"{where}: is a file; give a folder for the dry-run payloads")
+        raise OutDirError(f"{where}: is a file; give a folder for {what}")
     if is_default or not folder.exists() or (folder / RECORD).is_file():
         return
     if any(folder.iterdir()):
@@ -89,6 +90,9 @@ class DryRunFolder:
     def reserved(self) -> Iterator[None]:
         """Nothing to hold: a dry run shares nothing with other runs."""
         yield
+
+    def say_status(self, status_ts: str | None, *, posted: int, quiet: bool) -> None:
+        """A dry run edits nothing in Slack."""
 
     def delivered(self, force: bool) -> None:
         """A dry run always writes the whole report."""

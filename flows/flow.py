@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 
+from flows.docs import model_page_url
 from flows.dry_run import DryRunFolder
 from flows.errors import VocError, hide_user_error_tracebacks
+from flows.llm.analyst import Analyst, LlmChoice, choose_analyst
 from flows.llm.followups import FollowUp
-from flows.llm.laas import Analyst, choose_analyst
 from flows.outcome import (
     ALREADY_POSTED,
     QUIET_WEEK,
@@ -28,17 +30,17 @@ from flows.settings import VocSettings
 from flows.slack.client import slack_token
 from flows.slack.delivery import SlackDelivery
 from flows.slack.messages import SlackMessage, build_follow_up_messages, build_summary, is_quiet
+from flows.slack.status import explained, say_run_failed
 from flows.warehouse.dbt import build_week
 from flows.warehouse.gcp_credentials import with_gcp_credentials_block
 from flows.warehouse.readers import Warehouse, open_warehouse, read_report
 from flows.warehouse.source import prepare_source
 from flows.weeks import resolve_report_week
 
-LlmChoice = Literal["auto", "laas", "builtin"]
 Destination = SlackDelivery | DryRunFolder
 
 
-@flow(name="voc-weekly-report")
+@flow(name="voc-weekly-report", on_failure=[say_run_failed], on_crashed=[say_run_failed])
 def voc_weekly_report(
     week_start: date | str | None = None,
     channel: str | None = None,
@@ -46,9 +48,14 @@ def voc_weekly_report(
     force: bool = False,
     thread_ts: str | None = None,
     out_dir: str | None = None,
-    llm: LlmChoice = "auto",
+    llm: LlmChoice | None = None,
+    status_ts: str | None = None,
 ) -> State[Any]:
-    """Build the week's VOC marts with dbt and post the Slack summary plus one reply per flagged category."""
+    """Build the week's VOC marts with dbt and post the Slack summary plus one reply per flagged category.
+
+    `status_ts` is the ts of a message in `channel` (in `thread_ts` when given), the bot's ⏳ answer to
+    a mention, that the run edits to say how it ended.
+    """
     hide_user_error_tracebacks()
     try:
         with with_gcp_credentials_block(VocSettings()) as settings:  # BigQuery's service account
@@ -58,18 +65,21 @@ def voc_weekly_report(
             with destination.reserved():  # one delivery per channel at a time; a failure is said there
                 # A week already delivered to this channel (and thread) costs nothing to rerun.
                 if (delivered := destination.delivered(force)) is not None:
-                    publish_table(delivered)
-                    return finished(outcome, ALREADY_POSTED)
-                analyst = choose_analyst(settings, llm)  # `--llm laas` without a key fails before any work
+                    if delivered:  # empty when an earlier version recorded it (never unpickled)
+                        publish_table(delivered)
+                    return finished(destination, status_ts, outcome, ALREADY_POSTED)
+                # `--llm laas|openai` without a key fails before any work; None = VOC_LLM (default auto).
+                analyst = choose_analyst(settings, llm)
+                get_run_logger().info("Follow-up analysis: %s", analyst.description())
 
                 relations = build_marts(settings, week)
                 report = load_report(open_warehouse(settings), relations, week)
-                summary = report_summary(report)
+                summary = report_summary(report) | {"llm": analyst.name}
                 publish_table(summary)
                 warn_about_unused_rows(report)
                 check_coverage(report)
                 if is_quiet(report) and not settings.post_quiet_weeks:
-                    return finished(outcome, QUIET_WEEK)
+                    return finished(destination, status_ts, outcome, QUIET_WEEK)
 
                 # Only replies not in Slack yet are analysed (a rerun costs no LLM calls);
                 # VOC_FOLLOW_UPS=significant leaves flags within normal variation without a reply.
@@ -82,9 +92,12 @@ def voc_weekly_report(
                 outcome.preview = messages_preview(messages)
                 if isinstance(destination, DryRunFolder):
                     outcome.out_dir = str(destination.path.resolve())
-                return finished(outcome, ALREADY_POSTED if outcome.nothing_new else None)
+                return finished(
+                    destination, status_ts, outcome, ALREADY_POSTED if outcome.nothing_new else None
+                )
     except VocError as exc:
         get_run_logger().error(str(exc))
+        explained(flow_run.get_id(), exc.slack_text)  # said where it could be: the hooks add no notice
         return Failed(message=str(exc))
 
 
@@ -143,14 +156,18 @@ def report_messages(
         report,
         max_per_severity=settings.summary_max_per_severity,
         dashboard_url=settings.dashboard_url,
+        docs_url=model_page_url(settings.docs_url) if settings.docs_url else None,
     )
     return [summary] + [m for follow_up in follow_ups for m in build_follow_up_messages(follow_up)]
 
 
-def finished(outcome: Outcome, note: str | None = None) -> State[Any]:
-    """The run's Completed state, its message in the log, and the preview artifact."""
+def finished(
+    destination: Destination, status_ts: str | None, outcome: Outcome, note: str | None = None
+) -> State[Any]:
+    """The run's Completed state, its message in the log, the preview artifact and the ⏳ message."""
     if note:
         outcome.notes.append(note)
     publish_preview(outcome)
     get_run_logger().info(outcome.message())
+    destination.say_status(status_ts, posted=outcome.posted, quiet=note == QUIET_WEEK)
     return Completed(message=outcome.message(), data=outcome)

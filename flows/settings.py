@@ -60,6 +60,7 @@ BqTable = Annotated[
     ),
 ]
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
+_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")  # W…: Enterprise Grid
 HeaderValue = Annotated[str, _matching(r"[\x21-\x7e]{1,256}", "must be printable ASCII without spaces")]
 
 
@@ -97,6 +98,10 @@ class VocSettings(BaseSettings):
     slack_api_url: HttpUrl = Field("https://slack.com/api/", validation_alias="VOC_SLACK_API_URL")
     slack_channel: str | None = Field(None, validation_alias="VOC_SLACK_CHANNEL")
     dashboard_url: HttpUrl | None = Field(None, validation_alias="VOC_DASHBOARD_URL")
+    # The published dbt docs page (flows/docs.py): the summary's footer links its comparison model.
+    docs_url: HttpUrl | None = Field(None, validation_alias="VOC_DOCS_URL")
+    # A prefect-gcp GcsBucket block: where the `docs` deployment publishes the page.
+    docs_bucket_block: str | None = Field(None, validation_alias="VOC_DOCS_BUCKET_BLOCK")
     post_quiet_weeks: bool = Field(True, validation_alias="VOC_POST_QUIET_WEEKS")
     summary_max_per_severity: int = Field(20, ge=1, le=100, validation_alias="VOC_SUMMARY_MAX_PER_SEVERITY")
     # `significant`: only CRITICAL/MONITOR flags that pass the false-discovery gate get a reply.
@@ -107,12 +112,21 @@ class VocSettings(BaseSettings):
     # Slack and LaaS: the longest a run waits in all for rate limits and retries before it gives up.
     max_retry_wait_seconds: float = Field(300, gt=0, validation_alias="VOC_MAX_RETRY_WAIT_SECONDS")
 
-    # LLM follow-up analysis (LaaS preset API)
+    # LLM follow-up analysis: `auto` = LaaS when keyed, else an OpenAI-compatible endpoint when keyed,
+    # else the built-in summary (the CLI's --llm and the flow's `llm` parameter override it).
+    llm: Literal["auto", "laas", "openai", "builtin"] = Field("auto", validation_alias="VOC_LLM")
+    # LaaS preset API
     laas_api_key: SecretStr | None = Field(None, validation_alias="LAAS_API_KEY")
     laas_api_key_block: str | None = Field(None, validation_alias="VOC_LAAS_SECRET_BLOCK")
     laas_base_url: HttpUrl = Field("https://api-laas.wanted.co.kr", validation_alias="LAAS_BASE_URL")
     laas_project: HeaderValue = Field("WANTED_DATA", validation_alias="LAAS_PROJECT")
     laas_preset_hash: HeaderValue = Field(DEFAULT_PRESET_HASH, validation_alias="LAAS_PRESET_HASH")
+    # Any OpenAI-compatible chat completions endpoint (the `openai` SDK)
+    openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
+    openai_api_key_block: str | None = Field(None, validation_alias="VOC_OPENAI_SECRET_BLOCK")
+    openai_base_url: HttpUrl = Field("https://api.openai.com/v1", validation_alias="OPENAI_BASE_URL")
+    llm_model: HeaderValue | None = Field(None, validation_alias="VOC_LLM_MODEL")
+    # Both services
     llm_concurrency: int = Field(4, ge=1, le=64, validation_alias="VOC_LLM_CONCURRENCY")
     llm_timeout_seconds: float = Field(
         60.0, gt=0, allow_inf_nan=False, validation_alias="VOC_LLM_TIMEOUT_SECONDS"
@@ -126,6 +140,15 @@ class VocSettings(BaseSettings):
         default_factory=list, validation_alias="VOC_BOT_ALLOWED_CHANNELS"
     )
     bot_deployment: str = Field("voc-weekly-report/ad-hoc", validation_alias="VOC_BOT_DEPLOYMENT")
+    # Users who may `/voc-weekly … force` (post a delivered week again), and who DMs name to ask.
+    bot_admins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="VOC_BOT_ADMINS"
+    )
+    # Reports hold customer text: a DM is a place only its two members see, so it is opt-in.
+    bot_allow_dms: bool = Field(False, validation_alias="VOC_BOT_ALLOW_DMS")
+    bot_allowed_users: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="VOC_BOT_ALLOWED_USERS"
+    )
 
     def __init__(self, **values: Any) -> None:
         """Read the settings; a bad value fails in one line naming its variable and what it may be."""
@@ -150,12 +173,22 @@ class VocSettings(BaseSettings):
             raise ValueError("must be a file path, not a folder")
         return value
 
-    @field_validator("bot_allowed_channels", mode="before")
+    @field_validator("bot_allowed_channels", "bot_admins", "bot_allowed_users", mode="before")
     @classmethod
-    def _split_channels(cls, value: object) -> object:
+    def _split_ids(cls, value: object) -> object:
         """Accept the comma-separated form an environment variable holds."""
         if isinstance(value, str):
-            return [channel.strip() for channel in value.split(",") if channel.strip()]
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("bot_admins", "bot_allowed_users")
+    @classmethod
+    def _user_ids(cls, value: list[str]) -> list[str]:
+        """Slack sends user IDs, never names: a name here would match no one."""
+        if bad := [user for user in value if not _SLACK_USER_ID.fullmatch(user)]:
+            raise ValueError(
+                f"must be Slack user IDs (U…, from a profile's ⋮ → Copy member ID), not {bad[0]!r}"
+            )
         return value
 
     @field_validator("bq_keyfile")

@@ -39,6 +39,10 @@ def _no_ambient_config(monkeypatch: pytest.MonkeyPatch) -> None:
         "VOC_LLM_MAX_ATTEMPTS",
         "VOC_BOT_ALLOWED_CHANNELS",
         "VOC_BOT_DEPLOYMENT",
+        "VOC_BOT_ADMINS",
+        "VOC_BOT_ALLOW_DMS",
+        "VOC_BOT_ALLOWED_USERS",
+        "PORT",  # `voc-weekly bot --port` reads it (Cloud Run sets it)
         "VOC_DASHBOARD_URL",
         "VOC_POST_QUIET_WEEKS",
         "VOC_BQ_PROJECT",
@@ -51,6 +55,14 @@ def _no_ambient_config(monkeypatch: pytest.MonkeyPatch) -> None:
         "GOOGLE_APPLICATION_CREDENTIALS",
         "VOC_MAX_RETRY_WAIT_SECONDS",
         "VOC_DELIVERY_LOCK_TIMEOUT_SECONDS",
+        "VOC_LLM",
+        "VOC_LLM_MODEL",
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "VOC_OPENAI_SECRET_BLOCK",
+        "VOC_DOCS_URL",
+        "VOC_DOCS_BUCKET_BLOCK",
+        "STORAGE_EMULATOR_HOST",
     ):
         monkeypatch.delenv(name, raising=False)
 

@@ -198,6 +198,7 @@ def test_ad_hoc_deployment_runs_a_week_from_a_private_repository_on_a_process_wo
 
     with get_client(sync_client=True) as client:
         weekly = client.read_deployment_by_name("voc-weekly-report/weekly")
+        docs = client.read_deployment_by_name("voc-weekly-docs/docs")
         ad_hoc = client.read_deployment_by_name("voc-weekly-report/ad-hoc")
         (flow_run,) = client.read_flow_runs(
             flow_run_filter=FlowRunFilter(deployment_id=FlowRunFilterDeploymentId(any_=[ad_hoc.id]))
@@ -210,6 +211,12 @@ def test_ad_hoc_deployment_runs_a_week_from_a_private_repository_on_a_process_wo
         ("0 9 * * 1", "Asia/Seoul")
     ]
     assert ad_hoc.schedules == [] and ad_hoc.work_pool_name == "voc-test-pool"
+    # The docs are published half an hour after the weekly run, by the same pool and environment.
+    assert [(s.schedule.cron, s.schedule.timezone) for s in docs.schedules] == [  # type: ignore[union-attr]
+        ("30 9 * * 1", "Asia/Seoul")
+    ]
+    assert docs.entrypoint == "flows/docs.py:publish_docs" and docs.work_pool_name == "voc-test-pool"
+    assert docs.job_variables == ad_hoc.job_variables
     assert ad_hoc.job_variables == {"env": run_env, "image": image}
     # The deployment keeps the token's block reference, resolved by the worker, never the token.
     assert GIT_TOKEN not in json.dumps(ad_hoc.pull_steps) + worker_output

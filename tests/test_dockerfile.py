@@ -1,4 +1,5 @@
-"""The container image's Dockerfile: lint-clean, the Makefile's locked install, a non-root final stage.
+"""The container images' Dockerfile: lint-clean, the Makefile's locked install, non-root final stages
+(the flow runs' image, the default target, and the bot's, target `bot`).
 
 Building the image needs a Docker daemon and the base image from a registry; tests check the file.
 """
@@ -28,6 +29,12 @@ def dockerfile_stages() -> list[list[str]]:
     return stages[1:]
 
 
+def stage(name: str) -> list[str]:
+    """The instructions of the stage `FROM … AS name`."""
+    (found,) = [s for s in dockerfile_stages() if s[0].lower().endswith(f" as {name}")]
+    return found
+
+
 def pip_sync_arguments(command: str) -> list[str]:
     """The arguments of `uv pip sync` in a shell command, the target interpreter left out."""
     words = shlex.split(re.search(r"pip sync [^&;]*", command).group(0))  # type: ignore[union-attr]
@@ -42,7 +49,7 @@ def test_dockerfile_passes_hadolint() -> None:
 
 
 def test_image_installs_the_lock_with_the_makefile_command_and_flags() -> None:
-    build, _ = dockerfile_stages()
+    build = stage("build")
     makefile = (REPO / "Makefile").read_text(encoding="utf-8")
     make_install = next(line for line in makefile.splitlines() if "pip sync" in line)
     image_install = next(line for line in build if "pip sync" in line)
@@ -56,10 +63,47 @@ def test_image_installs_the_lock_with_the_makefile_command_and_flags() -> None:
 
 
 def test_final_stage_runs_as_a_non_root_user_without_installers() -> None:
-    _, final = dockerfile_stages()
+    final = dockerfile_stages()[-1]  # what `docker build .` builds: the flow runs' image
     users = [line.split()[1] for line in final if line.startswith("USER ")]
     runs = " ".join(line for line in final if line.startswith("RUN "))
 
     assert users and users[-1].split(":")[0] not in ("0", "root")
     assert "COPY --from=build /opt/venv /opt/venv" in final
     assert not re.search(r"\b(uv|pip|gcc|build-essential)\b", runs), runs
+
+
+def test_bot_image_installs_the_package_as_the_makefile_does_but_not_editable() -> None:
+    bot_build = stage("bot-build")
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    make_install = next(line for line in makefile.splitlines() if "--no-deps -e ." in line)
+    image_install = next(line for line in bot_build if "pip install" in line)
+
+    def arguments(command: str) -> list[str]:
+        words = shlex.split(re.search(r"pip install [^&;]*", command).group(0))  # type: ignore[union-attr]
+        python_at = words.index("--python")
+        return words[:python_at] + words[python_at + 2 :]
+
+    assert arguments(image_install) == [w for w in arguments(make_install) if w != "-e"]
+    assert bot_build[0] == "FROM build AS bot-build"  # on top of the locked environment
+    assert {"COPY pyproject.toml README.md ./", "COPY flows ./flows"} <= set(bot_build)
+
+
+def test_bot_image_runs_the_bot_in_http_mode_as_the_same_non_root_user() -> None:
+    bot, final = stage("bot"), dockerfile_stages()[-1]
+    runs = " ".join(line for line in bot if line.startswith("RUN "))
+
+    assert [line for line in bot if line.startswith("USER ")] == [
+        line for line in final if line.startswith("USER ")
+    ]
+    assert "COPY --from=bot-build /opt/venv /opt/venv" in bot
+    assert not re.search(r"\b(uv|pip|gcc|build-essential|apt-get)\b", runs), runs
+    # Exec form: the bot is PID 1 and receives the platform's SIGTERM itself.
+    assert 'ENTRYPOINT ["voc-weekly", "bot"]' in bot and 'CMD ["--http"]' in bot
+
+
+def test_the_flow_image_stays_the_default_and_holds_no_code() -> None:
+    final = dockerfile_stages()[-1]
+    assert final[0].endswith(" AS flow")
+    assert not any(line.startswith("COPY") and "flows" in line for line in final)
+    ignored = (REPO / ".dockerignore").read_text(encoding="utf-8").split()
+    assert {"*", "!requirements.lock", "!flows/", "**/__pycache__"} <= set(ignored)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextvars
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -27,9 +28,11 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.dry_run import RECORD
+from flows.errors import GENERIC_SLACK_TEXT
 from flows.flow import voc_weekly_report
 from flows.outcome import Outcome
 from tests.flow_runs import CHANNEL, run_records, scenario
+from tests.llm.endpoints import start as start_llm
 from tests.servers.laas import API_KEY as LAAS_KEY
 from tests.servers.laas import LaasServer, answer, malformed, rate_limited, server_error
 from tests.servers.slack import VALID_TOKEN, Fault, SlackServer
@@ -38,6 +41,7 @@ from tests.sources import CANCEL, EVENT, LOGIN, edge_case_rows, label, ticket, w
 REPORT_WEEK = date(2026, 11, 16)
 MENTION_THREAD = "1790000000.999999"
 FOLLOW_UP_ORDER = [label(LOGIN), label(EVENT), label(CANCEL)]  # CRITICAL, then MONITOR by size
+NOTICE = ":warning: 주간 VOC 리포트를 보내지 않았습니다: "
 
 
 @pytest.fixture(scope="session")
@@ -174,6 +178,78 @@ def test_no_secret_reaches_the_logs_or_artifacts(delivered: Delivered) -> None:
     assert VALID_TOKEN not in recorded and "xoxb-" not in recorded and LAAS_KEY not in recorded
 
 
+DOCS_URL = "https://storage.googleapis.com/voc-docs/voc-weekly/index.html"
+
+
+@dataclass
+class ThroughOpenAi:
+    posted: State[Any]
+    messages: list[dict[str, Any]]
+    dry_run: State[Any]
+    report: dict[str, Any]
+    api_key: str
+    requests: int
+
+
+@pytest.fixture(scope="module")
+def through_openai(
+    prefect_server: None, edge_export: Path, tmp_path_factory: pytest.TempPathFactory
+) -> ThroughOpenAi:
+    """A run whose analyses come from an OpenAI-compatible endpoint (VOC_LLM=openai), then a dry run."""
+    folder = tmp_path_factory.mktemp("openai")
+    endpoint = start_llm("openai")
+    endpoint.server.plan(f"카테고리: {label(LOGIN)}", answer(FULL_ANALYSIS))
+    try:
+        with scenario(folder, edge_export, VOC_DOCS_URL=DOCS_URL, **endpoint.env()) as slack:
+            posted = run()
+            messages = list(slack.messages)
+            dry_run = run(dry_run=True, out_dir=str(folder / "out"))
+        report = json.loads((folder / "out" / "report.json").read_text(encoding="utf-8"))
+        return ThroughOpenAi(
+            posted, messages, dry_run, report, endpoint.server.api_key, len(endpoint.server.requests)
+        )
+    finally:
+        endpoint.server.stop()
+
+
+def test_the_models_reply_arrives_in_the_thread_through_an_openai_compatible_endpoint(
+    through_openai: ThroughOpenAi,
+) -> None:
+    assert through_openai.posted.is_completed(), through_openai.posted.message
+    summary, *replies = through_openai.messages
+    assert all(reply["thread_ts"] == summary["ts"] for reply in replies)
+    assert reply_heads(replies) == FOLLOW_UP_ORDER
+    login_text = "\n".join(block["text"]["text"] for block in replies[0]["blocks"][1:])
+    for section in ("*요약*", "*대표 VOC 예시*", "*원인 가설*", "*후속 조치*"):
+        assert section in login_text
+    assert "*두 배*" in login_text and "&lt;!channel&gt;" in login_text
+    assert through_openai.requests == 2 * len(FOLLOW_UP_ORDER)  # the run, then the dry run
+
+
+def test_voc_docs_url_links_the_comparison_models_docs_from_the_summary(
+    through_openai: ThroughOpenAi,
+) -> None:
+    summary = through_openai.messages[0]
+    [button] = summary["blocks"][-1]["elements"]
+    assert (button["text"]["text"], button["url"]) == (
+        "모델 문서",
+        f"{DOCS_URL}#!/model/model.voc_weekly.voc_weekly_comparison",
+    )
+
+
+def test_the_run_log_and_report_json_say_which_analysis_was_used(
+    through_openai: ThroughOpenAi, delivered: Delivered
+) -> None:
+    openai_logs, artifacts = run_records(through_openai.posted)
+    assert "Follow-up analysis: the OpenAI-compatible endpoint http://127.0.0.1:" in openai_logs
+    assert "/v1, model voc-test-model" in openai_logs
+    assert through_openai.report["llm"] == "openai"
+    laas_logs, _ = run_records(delivered.first)
+    assert "Follow-up analysis: LaaS at http://127.0.0.1:" in laas_logs
+    recorded = openai_logs + json.dumps([artifact.data for artifact in artifacts], ensure_ascii=False)
+    assert through_openai.api_key not in recorded
+
+
 @pytest.fixture(scope="module")
 def resumed(
     prefect_server: None, edge_export: Path, tmp_path_factory: pytest.TempPathFactory
@@ -223,6 +299,7 @@ def test_main_command_previews_the_report_and_writes_the_exact_payloads(
     report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
     severities = {c["category_label"]: c["severity"] for c in report["categories"]}
     assert len(severities) == 6 and severities[label(LOGIN)] == "CRITICAL"
+    assert report["llm"] == "builtin"  # no LLM key configured
 
 
 def test_every_run_leaves_a_table_and_a_message_artifact(delivered: Delivered) -> None:
@@ -299,11 +376,13 @@ def test_regression_two_runs_started_together_post_one_report(
     assert sorted(outcome(state).posted for state in states) == [0, 4]
 
 
-def test_regression_sigterm_stops_a_run_waiting_out_a_long_retry_after_without_a_traceback(
+def test_regression_sigterm_stops_a_run_waiting_out_a_long_retry_after_and_the_crash_is_said_once(
     prefect_server: None, edge_export: Path, tmp_path: Path
 ) -> None:
+    """SIGTERM (a worker stopping, a container killed) crashes the run without a traceback, and the
+    flow's on_crashed hook says so in the channel: a crashed run once posted nothing."""
     slack = SlackServer().start()
-    slack.fail_next(*[Fault(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "100000"})] * 3)
+    slack.fail_next(Fault(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "100000"}))
     env = {
         **os.environ,
         "VOC_HOME": str(tmp_path / ".voc"),
@@ -332,4 +411,5 @@ def test_regression_sigterm_stops_a_run_waiting_out_a_long_retry_after_without_a
         slack.stop()
     assert process.returncode != 0
     assert "Traceback" not in stderr.decode("utf-8", "replace"), stderr.decode("utf-8", "replace")
-    assert slack.messages == []
+    (notice,) = [m["text"] for m in slack.messages]  # the report's summary never went out; the notice did
+    assert re.fullmatch(rf"{re.escape(NOTICE + GENERIC_SLACK_TEXT)} \(실행: [a-z]+-[a-z]+\)", notice), notice

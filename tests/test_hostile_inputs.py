@@ -229,6 +229,12 @@ BAD_SETTINGS: list[tuple[str, str, str]] = [
     ("VOC_LLM_TIMEOUT_SECONDS", "nan", "number greater than 0"),
     ("VOC_LLM_MAX_ATTEMPTS", "0", "whole number from 1 to 10"),
     ("VOC_LLM_MAX_ATTEMPTS", "11", "whole number from 1 to 10"),
+    ("VOC_LLM", "gpt", "must be one of auto, laas, openai, builtin"),
+    ("OPENAI_BASE_URL", "api.openai.com/v1", "http:// or https:// URL"),
+    ("OPENAI_BASE_URL", "https://x.example/v1\r\nX-Injected: 1", "http:// or https:// URL"),
+    ("VOC_LLM_MODEL", "gpt 4", "printable ASCII without spaces"),
+    ("VOC_DOCS_URL", "javascript:alert(1)", "http:// or https:// URL"),
+    ("VOC_DOCS_URL", "https://x.example/docs|<!channel>", "http:// or https:// URL"),
 ]
 
 
@@ -259,6 +265,12 @@ HOSTILE_OPTIONS: list[tuple[str, list[str], str]] = [
     ("--out is someone's folder", ["run", "--week", WEEK, "--out", "<user>"], "did not write"),
     ("--out is a file", ["run", "--week", WEEK, "--out", "<user>/report.json"], "is a file"),
     ("--llm is unknown", ["run", "--week", WEEK, "--llm", "gpt"], "'gpt' is not one of"),
+    ("--llm laas without a key", ["run", "--week", WEEK, "--llm", "laas"], "--llm laas needs LAAS_API_KEY"),
+    (
+        "--llm openai without a key",
+        ["run", "--week", WEEK, "--llm", "openai"],
+        "--llm openai needs OPENAI_API_KEY",
+    ),
     ("unknown option", ["run", "--weeks", WEEK], "No such option: --weeks"),
     ("--week without a value", ["run", "--week"], "requires an argument"),
     ("unknown command", ["report"], "No such command 'report'"),

@@ -161,10 +161,26 @@ def test_a_rerun_replaces_only_the_files_it_wrote(tmp_path: Path) -> None:
     assert (out / "report.json").read_text(encoding="utf-8") == '{"v": 2}'
 
 
+@pytest.mark.parametrize("is_default", [False, True])
+def test_regression_a_rerun_after_100_or_more_messages_leaves_none_of_them_behind(
+    tmp_path: Path, is_default: bool
+) -> None:
+    """The record once recognised two-digit prefixes only: `100-reply-….json` survived every rerun."""
+    out = tmp_path / "out"
+    many = {f"{n:02d}-reply-{n}-1.json": "{}" for n in range(1, 1001)} | {"report.json": "{}"}
+    replace_files(out, many, is_default)
+    replace_files(out, {"01-summary.json": "{}", "report.json": "{}"}, is_default)
+    assert sorted(p.name for p in out.iterdir()) == sorted([RECORD, "01-summary.json", "report.json"])
+
+
 def voc_weekly_run(folder: Path, **env: str) -> subprocess.CompletedProcess[str]:
     """A real `voc-weekly run` in its own process, on the edge-case export, with no ambient settings."""
     source = write_source(folder / "export.parquet", edge_case_rows())
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SLACK_", "VOC_", "LAAS_"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PREFECT_", "SLACK_", "VOC_", "LAAS_", "OPENAI_"))
+    }
     clean |= {
         "PREFECT_HOME": str(folder / "prefect-home"),
         "VOC_SOURCE_PATH": str(source),

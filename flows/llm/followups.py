@@ -21,7 +21,7 @@ class FollowUp:
 
     category: CategoryChange
     body: str
-    origin: Literal["laas", "builtin", "failed"]
+    origin: Literal["laas", "openai", "builtin", "failed"]
 
 
 def failed_follow_up(change: CategoryChange, reason: str) -> FollowUp:

@@ -1,171 +1,41 @@
-"""Follow-up analyses by the LaaS preset API (SPEC §6): concurrent, retried, and failing one at a time.
+"""The LaaS preset API (SPEC §6) as a transport for the follow-up analyses (flows/llm/calls.py).
 
-Every failure ends as a short reason (`timeout`, `HTTP 503`, `malformed response`) that is safe to
-show in Slack: never a response body, a stack trace or the API key.
+`POST {LAAS_BASE_URL}/api/preset/v2/chat/completions` with the `project` and `apiKey` headers and
+`{"hash": <preset>, "messages": [...]}`; the answer is OpenAI-like, its content a string or text parts.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import logging
-import math
-import threading
-from dataclasses import dataclass
-from typing import Any, Literal, cast
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Literal
 
 import httpx
 from pydantic import SecretStr
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception,
-    stop_after_attempt,
-    stop_before_delay,
-    wait_exponential_jitter,
-)
-from tenacity.wait import wait_base
 
-from flows.errors import VocError
-from flows.llm.followups import FollowUp, builtin_follow_up, failed_follow_up
-from flows.llm.prompt import build_prompt
-from flows.report import CategoryChange, WeeklyReport
+from flows.llm.calls import LlmError, content_text, status_error
 from flows.settings import VocSettings
-from flows.slack import mrkdwn
 
 COMPLETIONS_PATH = "/api/preset/v2/chat/completions"
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
-NO_KEY_MESSAGE = "--llm laas needs LAAS_API_KEY (or VOC_LAAS_SECRET_BLOCK)"
-NO_KEY_SLACK_TEXT = "LLM(LaaS) API 키가 없어 후속 분석을 만들 수 없습니다. LAAS_API_KEY를 확인해 주세요."
-BAD_BLOCK_SLACK_TEXT = (
-    "LLM(LaaS) API 키를 담은 Prefect Secret 블록을 읽을 수 없습니다. VOC_LAAS_SECRET_BLOCK을 확인해 주세요."
-)
-RETRY_AFTER_STATUSES = frozenset({429, 503})
+REFUSED_KEY = "LaaS refused the API key, check LAAS_API_KEY or VOC_LAAS_SECRET_BLOCK"
 
 
-@dataclass(frozen=True)
-class Backoff:
-    """Waits between attempts: exponential with jitter, or the server's Retry-After (capped)."""
+class LaasTransport:
+    """Sends one prompt to the LaaS preset API and reads the answer's text."""
 
-    initial: float = 1.0
-    maximum: float = 30.0
-    jitter: float = 1.0
-    retry_after_cap: float = 60.0
+    origin: Literal["laas"] = "laas"
+    service = "LaaS"
 
-
-DEFAULT_BACKOFF = Backoff()
-
-
-class LaasError(Exception):
-    """A LaaS call that failed; `reason` is short and safe to show (no body, no key)."""
-
-    def __init__(self, reason: str, *, retryable: bool = False, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retryable = retryable
-        self.retry_after = retry_after
-
-
-def laas_api_key(settings: VocSettings) -> SecretStr | None:
-    """The LaaS API key: from the Prefect Secret block if one is named, else LAAS_API_KEY."""
-    if not settings.laas_api_key_block:
-        return settings.laas_api_key
-    from prefect.blocks.system import Secret
-
-    where = f"VOC_LAAS_SECRET_BLOCK={settings.laas_api_key_block}"
-    try:
-        # _sync: a sync caller inside an async flow would otherwise get a coroutine back.
-        loaded = Secret.load(settings.laas_api_key_block, _sync=True)  # type: ignore[call-arg]
-    except ValueError:
-        raise VocError(
-            f"{where}: no such Secret block (create it in Prefect, or unset the variable)",
-            slack_text=BAD_BLOCK_SLACK_TEXT,
-        ) from None
-    value = cast("Secret[Any]", loaded).get()
-    if not isinstance(value, str) or not value.strip():
-        raise VocError(
-            f"{where}: the Secret block must hold the API key as a non-empty string",
-            slack_text=BAD_BLOCK_SLACK_TEXT,
-        )
-    return SecretStr(value.strip())
-
-
-@dataclass(frozen=True)
-class Analyst:
-    """Who writes the follow-up analyses: the LaaS preset API with its key, or the built-in summary."""
-
-    settings: VocSettings
-    api_key: SecretStr | None  # None: the built-in summary
-
-    @property
-    def name(self) -> Literal["laas", "builtin"]:
-        return "builtin" if self.api_key is None else "laas"
-
-    def write(self, report: WeeklyReport, categories: list[CategoryChange]) -> list[FollowUp]:
-        """One analysis per category, in order (LaaS calls run concurrently)."""
-        if self.api_key is None:
-            return [builtin_follow_up(report, change) for change in categories]
-        return write_laas_follow_ups_sync(report, categories, self.settings, api_key=self.api_key)
-
-
-def choose_analyst(settings: VocSettings, llm: str) -> Analyst:
-    """`builtin`, `laas` (a key is required), or `auto` (LaaS when keyed); the key is looked up once."""
-    if llm == "builtin":
-        return Analyst(settings, None)
-    if llm not in ("laas", "auto"):
-        raise VocError(f"--llm {llm}: choose auto, laas or builtin")
-    api_key = laas_api_key(settings)
-    if llm == "laas" and api_key is None:
-        raise VocError(NO_KEY_MESSAGE, slack_text=NO_KEY_SLACK_TEXT)
-    return Analyst(settings, api_key)
-
-
-class LaasClient:
-    """Sends prompts to the LaaS preset API; retries 429, 5xx, timeouts and connection errors."""
-
-    def __init__(
-        self,
-        http: httpx.AsyncClient,
-        settings: VocSettings,
-        api_key: SecretStr,
-        *,
-        backoff: Backoff = DEFAULT_BACKOFF,
-    ) -> None:
+    def __init__(self, http: httpx.AsyncClient, settings: VocSettings, api_key: SecretStr) -> None:
         self._http = http
         self._url = settings.laas_base_url.rstrip("/") + COMPLETIONS_PATH
         self._project = settings.laas_project
         self._preset_hash = settings.laas_preset_hash
         self._api_key = api_key
-        self._timeout = settings.llm_timeout_seconds
-        self._max_attempts = settings.llm_max_attempts
-        self._max_wait = settings.max_retry_wait_seconds
-        self._backoff = backoff
-        # Held per attempt, not per category: a call sleeping before its retry leaves its slot free.
-        self._slots = asyncio.Semaphore(settings.llm_concurrency)
 
-    async def complete(self, prompt: str, *, label: str = "") -> str:
-        """The model's answer to `prompt` as text; raises LaasError once retrying cannot help."""
-        retrying = AsyncRetrying(
-            # The next wait must not take the call past VOC_MAX_RETRY_WAIT_SECONDS (Retry-After included).
-            stop=stop_after_attempt(self._max_attempts) | stop_before_delay(self._max_wait),
-            wait=WaitRetryAfter(self._backoff),
-            retry=retry_if_exception(lambda exc: isinstance(exc, LaasError) and exc.retryable),
-            before_sleep=lambda state: _log_retry(state, label, self._max_attempts),
-            retry_error_callback=self._give_up,
-        )
-        answer: str = await retrying(self._attempt, prompt)
-        return answer
-
-    def _give_up(self, state: RetryCallState) -> str:
-        """The last failure once retrying stopped, saying so when the wait cap stopped it."""
-        error = state.outcome.exception() if state.outcome else None
-        reason = error.reason if isinstance(error, LaasError) else type(error).__name__
-        if state.attempt_number < self._max_attempts:
-            reason += f", still failing after {self._max_wait:g} s (VOC_MAX_RETRY_WAIT_SECONDS)"
-        raise LaasError(reason)
-
-    async def _attempt(self, prompt: str) -> str:
+    async def send(self, prompt: str) -> str:
         body = {"hash": self._preset_hash, "messages": [{"role": "user", "content": prompt}]}
         headers = {
             "project": self._project,
@@ -173,77 +43,21 @@ class LaasClient:
             "Content-Type": JSON_CONTENT_TYPE,
         }
         content = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        async with self._slots:
-            try:
-                # httpx's timeout bounds each read; this bounds the whole call, slow trickles included.
-                async with asyncio.timeout(self._timeout):
-                    response = await self._http.post(self._url, content=content, headers=headers)
-            except (TimeoutError, httpx.TimeoutException):
-                raise LaasError("timeout", retryable=True) from None
-            except (httpx.UnsupportedProtocol, httpx.InvalidURL):
-                raise LaasError("LAAS_BASE_URL is not an http(s) URL") from None
-            except httpx.ConnectError:  # refused, DNS, TLS: the address is wrong or the service down
-                raise LaasError("cannot connect, check LAAS_BASE_URL", retryable=True) from None
-            except httpx.TransportError:
-                raise LaasError("connection error", retryable=True) from None
-            except httpx.HTTPError:
-                raise LaasError("malformed response (undecodable)") from None
-        check_status(response)
+        try:
+            response = await self._http.post(self._url, content=content, headers=headers)
+        except httpx.TimeoutException:
+            raise LlmError("timeout", retryable=True) from None
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL):
+            raise LlmError("LAAS_BASE_URL is not an http(s) URL") from None
+        except httpx.ConnectError:  # refused, DNS, TLS: the address is wrong or the service down
+            raise LlmError("cannot connect, check LAAS_BASE_URL", retryable=True) from None
+        except httpx.TransportError:
+            raise LlmError("connection error", retryable=True) from None
+        except httpx.HTTPError:
+            raise LlmError("malformed response (undecodable)") from None
+        if not 200 <= response.status_code < 300:
+            raise status_error(response.status_code, response.headers, key_hint=REFUSED_KEY)
         return parse_answer(response)
-
-
-class WaitRetryAfter(wait_base):
-    """The server's Retry-After when it sent one, else exponential backoff with jitter."""
-
-    def __init__(self, backoff: Backoff) -> None:
-        self._cap = backoff.retry_after_cap
-        self._exponential = wait_exponential_jitter(
-            initial=backoff.initial, max=backoff.maximum, jitter=backoff.jitter
-        )
-
-    def __call__(self, retry_state: RetryCallState) -> float:
-        error = retry_state.outcome.exception() if retry_state.outcome else None
-        if isinstance(error, LaasError) and error.retry_after is not None:
-            return min(error.retry_after, self._cap)
-        return float(self._exponential(retry_state))
-
-
-def _log_retry(state: RetryCallState, label: str, max_attempts: int) -> None:
-    error = state.outcome.exception() if state.outcome else None
-    reason = error.reason if isinstance(error, LaasError) else type(error).__name__
-    wait = state.next_action.sleep if state.next_action else 0.0
-    _logger().warning(
-        "LaaS analysis of %s: %s (attempt %d/%d), retrying in %.1f s",
-        label or "a category",
-        reason,
-        state.attempt_number,
-        max_attempts,
-        wait,
-    )
-
-
-def check_status(response: httpx.Response) -> None:
-    """Raise LaasError for any non-2xx answer, retryable for 408, 429 and 5xx; bodies are never quoted."""
-    status = response.status_code
-    if 200 <= status < 300:
-        return
-    if status in (408, 429) or status >= 500:
-        retry_after = retry_after_seconds(response) if status in RETRY_AFTER_STATUSES else None
-        raise LaasError(f"HTTP {status}", retryable=True, retry_after=retry_after)
-    if status in (401, 403):
-        raise LaasError(
-            f"HTTP {status}: LaaS refused the API key, check LAAS_API_KEY or VOC_LAAS_SECRET_BLOCK"
-        )
-    raise LaasError(f"HTTP {status}")
-
-
-def retry_after_seconds(response: httpx.Response) -> float | None:
-    """The Retry-After header in seconds, or None when absent or not a number of seconds."""
-    try:
-        seconds = float(response.headers.get("Retry-After", ""))
-    except ValueError:
-        return None
-    return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
 def parse_answer(response: httpx.Response) -> str:
@@ -251,110 +65,16 @@ def parse_answer(response: httpx.Response) -> str:
     try:
         payload = response.json()
     except ValueError:  # JSONDecodeError and UnicodeDecodeError both are
-        raise LaasError("malformed response (not JSON)") from None
+        raise LlmError("malformed response (not JSON)") from None
     try:
         content = payload["choices"][0]["message"]["content"]
     except (KeyError, IndexError, TypeError):
-        raise LaasError("malformed response (no choices[0].message.content)") from None
-    text = content_text(content)
-    if not text.strip():
-        raise LaasError("malformed response (empty answer)")
-    return text.strip()
+        raise LlmError("malformed response (no choices[0].message.content)") from None
+    return content_text(content)
 
 
-def content_text(content: Any) -> str:
-    """The text of a message content; parts other than text ones (images, tool calls) are skipped."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(
-            part["text"]
-            for part in content
-            if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str)
-        )
-    raise LaasError("malformed response (content is neither text nor a list of parts)")
-
-
-async def analyse(client: LaasClient, report: WeeklyReport, change: CategoryChange) -> FollowUp:
-    """One category's follow-up: the model's answer as mrkdwn, or a one-line failure notice."""
-    label = change.category_label
-    try:
-        answer = await client.complete(build_prompt(report, change), label=label)
-    except LaasError as exc:
-        _logger().warning("LaaS analysis of %s failed: %s", label, exc.reason)
-        return failed_follow_up(change, exc.reason)
-    except Exception as exc:  # a bug in one analysis must not cost the other categories theirs
-        _logger().error("LaaS analysis of %s failed unexpectedly", label, exc_info=True)
-        return failed_follow_up(change, f"unexpected error ({type(exc).__name__})")
-    return FollowUp(category=change, body=mrkdwn.markdown_to_mrkdwn(answer), origin="laas")
-
-
-async def write_laas_follow_ups(
-    report: WeeklyReport,
-    categories: list[CategoryChange],
-    settings: VocSettings,
-    *,
-    api_key: SecretStr | None = None,
-    backoff: Backoff = DEFAULT_BACKOFF,
-) -> list[FollowUp]:
-    """All categories analysed at once (at most `llm_concurrency` calls in flight), in input order.
-
-    `api_key` is the key already looked up (Analyst); without it the settings say where it is.
-    """
-    if not categories:
-        return []
-    if api_key is None:  # in a worker thread: loading a Secret block does blocking I/O
-        api_key = await asyncio.to_thread(laas_api_key, settings)
-    if api_key is None:
-        raise VocError(NO_KEY_MESSAGE, slack_text=NO_KEY_SLACK_TEXT)
-    timeout = httpx.Timeout(settings.llm_timeout_seconds)
-    async with httpx.AsyncClient(timeout=timeout) as http:
-        client = LaasClient(http, settings, api_key, backoff=backoff)
-        return list(await asyncio.gather(*(analyse(client, report, change) for change in categories)))
-
-
-def write_laas_follow_ups_sync(
-    report: WeeklyReport,
-    categories: list[CategoryChange],
-    settings: VocSettings,
-    *,
-    api_key: SecretStr | None = None,
-    backoff: Backoff = DEFAULT_BACKOFF,
-) -> list[FollowUp]:
-    """`write_laas_follow_ups` for sync callers: a sync Prefect task, the CLI, or code inside a loop."""
-    coroutine = write_laas_follow_ups(report, categories, settings, api_key=api_key, backoff=backoff)
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:  # the usual case, a sync Prefect task included: no loop in this thread
-        return asyncio.run(coroutine)
-    # A loop already runs here, so asyncio.run would refuse: run ours in a daemon thread. The task
-    # is created here, so it keeps this thread's context (Prefect's run context, for its logger).
-    loop = asyncio.new_event_loop()
-    task = loop.create_task(coroutine)
-    thread = threading.Thread(target=_run_to_end, args=(loop, task), name="laas", daemon=True)
-    thread.start()
-    try:
-        thread.join()
-    except BaseException:
-        # Ctrl-C or SIGTERM while calls may be sleeping out a Retry-After: cancel them, don't wait.
-        loop.call_soon_threadsafe(task.cancel)
-        raise
-    loop.close()
-    return task.result()
-
-
-def _run_to_end(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:
-    """Run `task` on `loop`; its outcome (a result, an error, a cancellation) is read from the task."""
-    with contextlib.suppress(Exception, asyncio.CancelledError):
-        loop.run_until_complete(task)
-
-
-def _logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
-    """The Prefect run logger inside a flow or task run (shown in the UI), else this module's."""
-    from prefect.exceptions import MissingContextError
-    from prefect.logging import get_run_logger
-
-    try:
-        return get_run_logger()
-    except MissingContextError:
-        return logging.getLogger(__name__)
+@asynccontextmanager
+async def laas_transport(settings: VocSettings, api_key: SecretStr) -> AsyncIterator[LaasTransport]:
+    """A LaaS transport on its own HTTP client, closed when the analyses are done."""
+    async with httpx.AsyncClient(timeout=httpx.Timeout(settings.llm_timeout_seconds)) as http:
+        yield LaasTransport(http, settings, api_key)

@@ -1,8 +1,10 @@
 """The Slack bot process: the Bolt app and its wiring, `--check`, Socket Mode and the HTTP server.
 
-Socket Mode by default (no public URL needed), or Slack's Events API over HTTP (`/slack/events`) on
-uvicorn. The listener itself is `flows.slack.mentions`. The bot token is looked up once and its one
-WebClient is passed down.
+Socket Mode by default (no public URL needed), or Slack's Events API and slash commands over HTTP
+(`/slack/events`) on uvicorn. Both serve the health endpoints (`flows.slack.health`; Socket Mode on
+`--health-port`) and stop cleanly on SIGTERM (`flows.slack.lifecycle`). The listeners are
+`flows.slack.mentions` (mentions, DMs) and `flows.slack.commands` (`/voc-weekly`). The bot token is
+looked up once and its one WebClient is passed down.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from types import FrameType
+from typing import TYPE_CHECKING
 
 from slack_bolt import App
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
@@ -22,23 +25,36 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from flows.errors import VocError, one_line
 from flows.settings import VocSettings
-from flows.slack import mentions
+from flows.slack import commands, mentions
 from flows.slack.client import FATAL_SLACK_ERRORS, slack_client, slack_token
+from flows.slack.health import ConnectionWatch, Health, health_app, health_routes
+from flows.slack.lifecycle import (
+    ACK_GRACE_SECONDS,
+    ListenerThreads,
+    Stop,
+    StoppableSocketModeHandler,
+    stop_on_signals,
+)
 
 if TYPE_CHECKING:
     import uvicorn
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from starlette.applications import Starlette
 
 logger = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 BOLT_LOGGER = "flows.slack.bot.bolt"
+CONNECTION_CHECK_SECONDS = 1.0  # how often Socket Mode's connection is looked at (for /healthz)
 
 
 def build_app(
-    settings: VocSettings, client: WebClient, *, start: mentions.StartReport = mentions.start_report
+    settings: VocSettings,
+    client: WebClient,
+    *,
+    start: mentions.StartReport = mentions.start_report,
+    listeners: ListenerThreads | None = None,
 ) -> App:
-    """The Bolt app on the bot's WebClient, with the mention listener registered."""
+    """The Bolt app on the bot's WebClient: mentions, DMs and `/voc-weekly`, run on `listeners`."""
     secret = settings.slack_signing_secret
     app = App(
         client=client,
@@ -46,8 +62,10 @@ def build_app(
         # verification instead of passing an HMAC with an empty key.
         signing_secret=secret.get_secret_value() if secret else secrets.token_urlsafe(32),
         logger=logging.getLogger(BOLT_LOGGER),
+        listener_executor=listeners or ListenerThreads(),
     )
     mentions.register(app, settings, start=start)
+    commands.register(app, settings, start=start)
     return app
 
 
@@ -132,8 +150,15 @@ def check_bot(settings: VocSettings, *, http: bool = False) -> str:
     check_deployment(settings)
     return (
         f"OK: Slack bot @{name} ({_mode(http)}), deployment {settings.bot_deployment} found, "
-        f"mentions allowed in {', '.join(settings.allowed_bot_channels)}"
+        f"mentions and /voc-weekly allowed in {', '.join(settings.allowed_bot_channels)}, "
+        f"DMs {_dms(settings)}"
     )
+
+
+def _dms(settings: VocSettings) -> str:
+    if not settings.bot_allow_dms:
+        return "off"
+    return f"on for {', '.join(settings.bot_allowed_users)}" if settings.bot_allowed_users else "on"
 
 
 def _mode(http: bool) -> str:
@@ -153,41 +178,150 @@ def listening_socket(host: str, port: int) -> socket.socket:
         ) from None
 
 
-def http_server(app: App, sock: socket.socket) -> uvicorn.Server:
-    """uvicorn around Bolt's ASGI adapter (POST /slack/events, signature-verified by Bolt), for `sock`."""
+def http_app(app: App, health: Health) -> Starlette:
+    """POST /slack/events to Bolt (which verifies Slack's signature), and the health endpoints."""
+    from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+    from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    async def slack_events(request: Request) -> Response:
+        bolt_request = to_bolt_request(request, await request.body())
+        # Bolt's dispatch blocks until the listener acknowledges: in a thread, the health
+        # endpoints and other requests are answered meanwhile.
+        return to_starlette_response(await run_in_threadpool(app.dispatch, bolt_request))
+
+    return Starlette(routes=[*health_routes(health), Route(EVENTS_PATH, slack_events, methods=["POST"])])
+
+
+def http_server(asgi: Starlette, sock: socket.socket, stop: Stop | None = None) -> uvicorn.Server:
+    """uvicorn serving `asgi` on `sock`; on SIGTERM it stops accepting and finishes the requests under way."""
     import uvicorn
-    from slack_bolt.adapter.asgi import SlackRequestHandler
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            if stop is not None:  # the stop deadline counts from now, not from when uvicorn is done
+                stop.request()
+            super().handle_exit(sig, frame)
 
     host, port = sock.getsockname()[:2]
-    # Our logging, not uvicorn's: its default config would replace the handlers of the bot's log.
-    config = uvicorn.Config(SlackRequestHandler(app, path=EVENTS_PATH), host=host, port=port, log_config=None)
-    return uvicorn.Server(config)
+    config = uvicorn.Config(
+        asgi,
+        host=host,
+        port=port,
+        log_config=None,  # our logging, not uvicorn's: its default config would replace the bot's handlers
+        timeout_graceful_shutdown=int(ACK_GRACE_SECONDS),
+    )
+    return Server(config)
 
 
-def run_bot(settings: VocSettings, *, http: bool = False, host: str = "0.0.0.0", port: int = 3000) -> None:
-    """Serve mentions until interrupted: Socket Mode, or HTTP on host:port/slack/events."""
+@dataclass
+class HttpBot:
+    """The HTTP-mode bot, bound and identified, ready to serve."""
+
+    server: uvicorn.Server
+    sock: socket.socket
+    health: Health
+    listeners: ListenerThreads
+
+    @property
+    def port(self) -> int:
+        return int(self.sock.getsockname()[1])
+
+
+def http_bot(
+    settings: VocSettings,
+    client: WebClient,
+    host: str,
+    port: int,
+    *,
+    start: mentions.StartReport = mentions.start_report,
+    stop: Stop | None = None,
+) -> HttpBot:
+    """Bind host:port, run auth.test and build the app: POST /slack/events and the health endpoints."""
+    sock = listening_socket(host, port)
+    health = Health(settings.bot_deployment, socket_mode=False)
+    health.bot_user = bot_identity(client)
+    listeners = ListenerThreads(stop)
+    app = build_app(settings, client, start=start, listeners=listeners)
+    return HttpBot(http_server(http_app(app, health), sock, stop), sock, health, listeners)
+
+
+def run_bot(
+    settings: VocSettings,
+    *,
+    http: bool = False,
+    host: str = "0.0.0.0",
+    port: int = 3000,
+    health_port: int | None = None,
+) -> None:
+    """Serve until SIGTERM or Ctrl-C, then exit cleanly: Socket Mode (health on `health_port`), or HTTP."""
     _configure_logging()
+    if http and health_port is not None:
+        raise VocError("--health-port is for Socket Mode: HTTP mode serves /healthz and /readyz on --port")
     socket_mode_token = check_mode_settings(settings, http=http)
     client = bot_client(settings)
-    name = bot_identity(client)
-    app = build_app(settings, client)
-    if socket_mode_token is not None:
-        handler = connect_socket_mode(app, socket_mode_token, name, settings)
-        _serve_until_interrupted(threading.Event().wait, handler.close)
-        return
-    sock = listening_socket(host, port)
-    server = http_server(app, sock)
-    where = f"http://{host}:{sock.getsockname()[1]}{EVENTS_PATH}"
-    logger.info("VOC Weekly bot listening as @%s (HTTP mode, %s); %s", name, where, _target(settings))
-    # uvicorn shuts down gracefully on Ctrl-C, then re-raises it as KeyboardInterrupt.
-    _serve_until_interrupted(lambda: server.run(sockets=[sock]), sock.close)
+    with stop_on_signals() as stop:
+        if socket_mode_token is None:
+            bot = http_bot(settings, client, host, port, stop=stop)
+            where = f"http://{host}:{bot.port}{EVENTS_PATH}"
+            logger.info(
+                "VOC Weekly bot listening as @%s (HTTP mode, %s); %s",
+                bot.health.bot_user,
+                where,
+                _target(settings),
+            )
+            try:
+                if not stop.requested():
+                    bot.server.run(sockets=[bot.sock])  # on SIGTERM: stops accepting, answers those under way
+            finally:
+                bot.sock.close()
+            bot.listeners.finish()
+        else:
+            serve_socket_mode(settings, client, socket_mode_token, stop, host, health_port)
+    logger.info("VOC Weekly bot stopped")
 
 
-def connect_socket_mode(app: App, token: str, name: str, settings: VocSettings) -> SocketModeHandler:
+def serve_socket_mode(
+    settings: VocSettings, client: WebClient, token: str, stop: Stop, host: str, health_port: int | None
+) -> None:
+    """Socket Mode until `stop`: health on `health_port` from the start, then auth.test and the connection."""
+    health = Health(settings.bot_deployment, socket_mode=True)
+    health_server = None if health_port is None else serve_health(health, listening_socket(host, health_port))
+    try:
+        health.bot_user = bot_identity(client)
+        listeners = ListenerThreads(stop)
+        app = build_app(settings, client, listeners=listeners)
+        handler = connect_socket_mode(app, token, health.bot_user, settings)
+        health.connection = ConnectionWatch(handler.client.is_connected)
+        while not stop.wait(CONNECTION_CHECK_SECONDS):
+            health.connection.down_for()  # looked at often, so /healthz knows how long it was down
+        health.stopping = True
+        if left := handler.stop(ACK_GRACE_SECONDS):
+            logger.warning("Stopped with %d Socket Mode envelope(s) not acknowledged", left)
+        listeners.finish()
+    finally:
+        if health_server is not None:
+            health_server.should_exit = True
+
+
+def serve_health(health: Health, sock: socket.socket) -> uvicorn.Server:
+    """The health endpoints on `sock` in a background thread (Socket Mode has no server of its own)."""
+    server = http_server(health_app(health), sock)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="voc-weekly-health", daemon=True
+    )
+    thread.start()
+    host, port = sock.getsockname()[:2]
+    logger.info("Health endpoints on http://%s:%d/healthz", host, port)
+    return server
+
+
+def connect_socket_mode(app: App, token: str, name: str, settings: VocSettings) -> StoppableSocketModeHandler:
     """Open the Socket Mode connection with the app-level token and log that the bot is up."""
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-    handler = SocketModeHandler(app, token)
+    handler = StoppableSocketModeHandler(app, token)
     try:
         handler.connect()
     except SlackApiError as exc:
@@ -201,15 +335,6 @@ def connect_socket_mode(app: App, token: str, name: str, settings: VocSettings) 
 
 def _target(settings: VocSettings) -> str:
     return f"reports go to deployment {settings.bot_deployment}"
-
-
-def _serve_until_interrupted(serve: Callable[[], Any], close: Callable[[], Any]) -> None:
-    try:
-        serve()
-    except KeyboardInterrupt:
-        logger.info("VOC Weekly bot stopped")
-    finally:
-        close()
 
 
 def _configure_logging() -> None:

@@ -57,6 +57,7 @@ QUIET_WEEK_TEXT = "✅ 눈에 띄는 변화가 없습니다."
 ROLLUP_TITLE = "🔎 묶음 변화"
 MAX_ROLLUP_LINES = 5
 SIGNIFICANT_MARK = "◆"  # before the label of a flag that passes the false-discovery gate
+SUMMARY_KEY = "summary"  # the summary's ledger key
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,11 @@ def _severity_blocks(severity: Severity, changes: list[CategoryChange], max_list
 
 
 def build_summary(
-    report: WeeklyReport, *, max_per_severity: int = 20, dashboard_url: str | None = None
+    report: WeeklyReport,
+    *,
+    max_per_severity: int = 20,
+    dashboard_url: str | None = None,
+    docs_url: str | None = None,
 ) -> SlackMessage:
     """The summary message (SPEC §5): always valid Block Kit, whatever the number of categories."""
     head: list[Block] = [
@@ -154,12 +159,15 @@ def build_summary(
         ContextBlock(elements=[_md(f"기준: {criteria_text(report.thresholds)}")]),
     ]
     foot += [ContextBlock(elements=[_md(note)]) for note in data_notes(report.coverage)]
-    if dashboard_url:
-        foot.append(
-            ActionsBlock(
-                elements=[ButtonElement(text="대시보드 열기", url=dashboard_url, action_id="dashboard")]
-            )
-        )
+    links = (
+        [ButtonElement(text="대시보드 열기", url=dashboard_url, action_id="dashboard")]
+        if dashboard_url
+        else []
+    )
+    # The dbt docs of the comparison model: how the rule and the evidence above are computed.
+    links += [ButtonElement(text="모델 문서", url=docs_url, action_id="docs")] if docs_url else []
+    if links:
+        foot.append(ActionsBlock(elements=links))
 
     rollups = rollup_blocks(report)
     # Each severity costs at most: divider, title, its field sections and the overflow line.
@@ -172,7 +180,7 @@ def build_summary(
     body += rollups
 
     text = f"Weekly VOC 변화 · {period_text(report)} · {counts_text(report)}"
-    return SlackMessage(key="summary", text=text, blocks=_to_dicts(head + body + foot))
+    return SlackMessage(key=SUMMARY_KEY, text=text, blocks=_to_dicts(head + body + foot))
 
 
 def rollup_line(rollup: Rollup) -> str:

@@ -1,20 +1,39 @@
 """A LaaS-compatible preset API on loopback, for the real LaaS client in tests.
 
-It checks what the real service checks (the path, the `project` and `apiKey` headers, the JSON content
-type, the body's `hash` and `messages`), records every request with its prompt, counts how many
-requests were in flight at once, and answers each request as planned: an answer (a string or text
-parts), a 429 with Retry-After, a 5xx, malformed JSON, or a hang longer than the client's timeout.
+It checks what the real service checks: the path, the `project` and `apiKey` headers, the JSON content
+type, the body's `hash` and `messages` (the planned replies and the recording: tests/servers/llm.py).
 """
 
 from __future__ import annotations
 
 import json
 import re
-import threading
-import time
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.servers.llm import (
+    LlmServer,
+    Reply,
+    Request,
+    answer,
+    answer_in_parts,
+    hang,
+    malformed,
+    rate_limited,
+    server_error,
+)
+
+__all__ = [
+    "API_KEY",
+    "LaasServer",
+    "Reply",
+    "Request",
+    "answer",
+    "answer_in_parts",
+    "hang",
+    "malformed",
+    "rate_limited",
+    "server_error",
+]
 
 COMPLETIONS_PATH = "/api/preset/v2/chat/completions"
 API_KEY = "laas-test-key-5f1c0d9e7a"
@@ -22,106 +41,17 @@ PROJECT = "WANTED_DATA"
 PRESET_HASH = "90571f07e6b60e047620162ecc29b423dba8280aba60dba503aac082082ad0c4"
 
 
-@dataclass(frozen=True)
-class Reply:
-    """How to answer one request."""
-
-    status: int = 200
-    content: str | list[dict[str, Any]] | None = None  # None: an answer naming the prompt's category
-    raw: bytes | None = None  # a body sent as it is (for malformed JSON)
-    headers: dict[str, str] = field(default_factory=dict)
-    latency: float = 0.0
-    hang: float = 0.0  # seconds to stall before answering (longer than the client's timeout)
-
-
-def answer(text: str, *, latency: float = 0.0) -> Reply:
-    """A normal answer whose content is a string."""
-    return Reply(content=text, latency=latency)
-
-
-def answer_in_parts(*texts: str) -> Reply:
-    """A normal answer whose content is a list of text parts."""
-    return Reply(content=[{"type": "text", "text": text} for text in texts])
-
-
-def rate_limited(retry_after: float, status: int = 429) -> Reply:
-    return Reply(status=status, raw=b'{"error": "slow down"}', headers={"Retry-After": f"{retry_after:g}"})
-
-
-def server_error(status: int = 500) -> Reply:
-    return Reply(status=status, raw=b'{"error": "internal"}')
-
-
-def malformed(raw: bytes) -> Reply:
-    return Reply(raw=raw)
-
-
-def hang(seconds: float) -> Reply:
-    return Reply(hang=seconds)
-
-
-@dataclass(frozen=True)
-class Request:
-    """One request as the server saw it."""
-
-    headers: dict[str, str]
-    body: Any
-    prompt: str
-    status: int
-    started: float
-
-
-class LaasServer:
-    """The server's state: planned replies, the requests it saw, and the most it served at once."""
+class LaasServer(LlmServer):
+    """The LaaS preset API: `project` + `apiKey` headers, `{"hash", "messages"}` bodies."""
 
     def __init__(
         self, api_key: str = API_KEY, project: str = PROJECT, preset_hash: str = PRESET_HASH
     ) -> None:
-        self.api_key = api_key
+        super().__init__(api_key)
         self.project = project
         self.preset_hash = preset_hash
-        self.latency = 0.0  # added to every answer
-        self.requests: list[Request] = []
-        self.max_in_flight = 0
-        self._in_flight = 0
-        self._plans: list[tuple[str, list[Reply]]] = []
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()  # releases hung requests when the test ends
-        self._http = _Server(("127.0.0.1", 0), _handler(self))
-        self._thread = threading.Thread(target=self._http.serve_forever, args=(0.05,), daemon=True)
 
-    @property
-    def url(self) -> str:
-        """The base URL the client takes (LAAS_BASE_URL)."""
-        return f"http://127.0.0.1:{self._http.server_address[1]}"
-
-    def start(self) -> LaasServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._http.shutdown()
-        self._http.server_close()
-
-    def plan(self, prompt_contains: str, *replies: Reply) -> None:
-        """Answer the next requests whose prompt contains the text with these replies, in order."""
-        with self._lock:
-            self._plans.append((prompt_contains, list(replies)))
-
-    def prompts_with(self, text: str) -> list[Request]:
-        """The requests whose prompt contains the text, in arrival order."""
-        return [request for request in self.requests if text in request.prompt]
-
-    def handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[Reply, str]:
-        """Check the request, record it, and choose its reply; returns the reply and the prompt."""
-        problem, body, prompt = self._check(path, headers, raw)
-        with self._lock:
-            reply = problem or self._planned(prompt)
-            self.requests.append(Request(headers, body, prompt, reply.status, time.monotonic()))
-        return reply, prompt
-
-    def _check(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[Reply | None, Any, str]:
+    def check(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[Reply | None, Any, str]:
         if path != COMPLETIONS_PATH:
             return Reply(status=404, raw=b'{"error": "not found"}'), None, ""
         if headers.get("project") != self.project or headers.get("apikey") != self.api_key:
@@ -144,65 +74,3 @@ class LaasServer:
         if not valid:
             return Reply(status=400, raw=b'{"error": "bad request body"}'), None, ""
         return None, body, message["content"]
-
-    def _planned(self, prompt: str) -> Reply:
-        for text, replies in self._plans:
-            if replies and text in prompt:
-                return replies.pop(0)
-        return Reply()
-
-    def serve(self, reply: Reply, prompt: str) -> tuple[int, bytes, dict[str, str]]:
-        """Wait as the reply says, counting the request as in flight, and render it."""
-        with self._lock:
-            self._in_flight += 1
-            self.max_in_flight = max(self.max_in_flight, self._in_flight)
-        try:
-            self._stopping.wait(self.latency + reply.latency + reply.hang)
-        finally:
-            with self._lock:
-                self._in_flight -= 1
-        if reply.raw is not None:
-            body = reply.raw
-        else:
-            content = reply.content if reply.content is not None else default_answer(prompt)
-            message = {"role": "assistant", "content": content}
-            body = json.dumps({"choices": [{"index": 0, "message": message}]}, ensure_ascii=False).encode()
-        return reply.status, body, reply.headers
-
-
-class _Server(ThreadingHTTPServer):
-    request_queue_size = 128  # many concurrent clients: the default backlog of 5 refuses connections
-    daemon_threads = True
-
-
-def default_answer(prompt: str) -> str:
-    """A markdown answer that names the prompt's category, so tests can tell the answers apart."""
-    found = re.search(r"^- 카테고리: (.+)$", prompt, re.MULTILINE)
-    category = found.group(1) if found else "?"
-    return f"{category} 후속 분석\n\n### 요약\n**{category}** 문의가 늘었습니다.\n\n### 후속 조치\n- 확인"
-
-
-def _handler(server: LaasServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, as the real service: the client reuses connections
-
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            reply, prompt = server.handle(self.path, headers, raw)
-            status, body, extra = server.serve(reply, prompt)
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                for name, value in extra.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up waiting (a planned hang): nothing to answer
-
-        def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
-            pass
-
-    return Handler

@@ -1,7 +1,8 @@
 """A Slack-compatible Web API server on loopback, for real slack_sdk clients in tests.
 
-It implements the methods VOC Weekly calls (chat.postMessage, conversations.history,
-conversations.replies, auth.test), checks the bearer token, records every message with its metadata,
+It implements the methods VOC Weekly calls (chat.postMessage, chat.update, chat.getPermalink,
+conversations.history, conversations.replies, auth.test), checks the bearer token, records every
+message with its metadata (and every edit),
 and can be told to answer the next requests with faults (429 with Retry-After, 5xx, Slack errors, or
 storing the message and then answering too late or not at all) to exercise retries and error handling.
 `socket_mode()` adds apps.connections.open and a Socket Mode WebSocket that pushes events and
@@ -30,8 +31,9 @@ VALID_APP_TOKEN = "xapp-1-A0VOC-test"
 class Fault:
     """A canned answer for one request: an HTTP status, a JSON body and headers.
 
-    `store` accepts the message first (Slack has it, the client may never learn so); then the answer
-    comes after `delay` seconds, or never when `drop` closes the connection instead.
+    `store` accepts the message first (Slack has it, the client may never learn so), or only
+    `store_after` seconds after the request arrived (a slow Slack); then the answer comes after `delay`
+    seconds, or never when `drop` closes the connection instead.
     """
 
     status: int
@@ -40,11 +42,17 @@ class Fault:
     store: bool = False
     delay: float = 0.0
     drop: bool = False
+    store_after: float = 0.0
 
 
 def stored_then_slow(delay: float) -> Fault:
     """chat.postMessage stores the message, then answers after `delay` (beyond the client's timeout)."""
     return Fault(200, {}, store=True, delay=delay)
+
+
+def stored_late(after: float) -> Fault:
+    """chat.postMessage gets no answer: a slow Slack stores the message `after` seconds later."""
+    return Fault(200, {}, store=True, store_after=after, delay=after + 1, drop=True)
 
 
 def stored_then_dropped() -> Fault:
@@ -57,11 +65,13 @@ class SlackServer:
 
     def __init__(self) -> None:
         self.messages: list[dict[str, Any]] = []
+        self.edits: list[dict[str, Any]] = []  # chat.update: channel, ts and the new text, in order
         self.requests: list[str] = []  # API method of every request, faults included
         self.faults: list[Fault | None] = []
         self.channels = {"C0VOCWEEKLY", "C0ELSEWHERE"}
         self._last_ts = 0.0
         self.socket: SocketModeServer | None = None
+        self.command_responses: list[dict[str, Any]] = []  # bodies POSTed to a response_url
         self._lock = threading.Lock()
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._thread = threading.Thread(target=self._http.serve_forever, args=(0.05,), daemon=True)
@@ -99,16 +109,29 @@ class SlackServer:
             grouped.setdefault(message.get("thread_ts") or message["ts"], []).append(message)
         return grouped
 
+    def command_response_url(self, trigger_id: str) -> str:
+        """The response_url of one slash command: what the app POSTs there is in command_responses."""
+        return self.url.replace("/api/", f"/commands/T0TEST/{trigger_id}")
+
     def handle(self, method: str, token: str | None, args: dict[str, Any]) -> Fault:
         with self._lock:
             self.requests.append(method)
             if self.faults and (fault := self.faults.pop(0)) is not None:
+                if fault.store and fault.store_after:
+                    late = threading.Timer(fault.store_after, self._store_late, (method, token, args))
+                    late.daemon = True
+                    late.start()
+                    return Fault(fault.status, fault.body, fault.headers, delay=fault.delay, drop=fault.drop)
                 if fault.store:
                     answer = self._answer(method, token, args)
                     body = fault.body or answer.body  # a fault's own answer, else the normal one
                     return Fault(fault.status, body, fault.headers, delay=fault.delay, drop=fault.drop)
                 return fault
             return self._answer(method, token, args)
+
+    def _store_late(self, method: str, token: str | None, args: dict[str, Any]) -> None:
+        with self._lock:
+            self._answer(method, token, args)
 
     def _answer(self, method: str, token: str | None, args: dict[str, Any]) -> Fault:
         if method == "apps.connections.open":  # the one method an app-level token may call
@@ -119,6 +142,8 @@ class SlackServer:
             return Fault(200, {"ok": False, "error": "invalid_auth"})
         if method == "auth.test":
             return Fault(200, {"ok": True, **BOT_IDENTITY})
+        if method in ("chat.update", "chat.getPermalink"):
+            return self._edit_or_link(method, args)
         if method not in ("chat.postMessage", "conversations.history", "conversations.replies"):
             return Fault(200, {"ok": False, "error": "unknown_method"})
         if args.get("channel") not in self.channels:
@@ -133,6 +158,23 @@ class SlackServer:
         ts = f"{self._last_ts:.6f}"
         self.messages.append({**args, "ts": ts})
         return Fault(200, {"ok": True, "channel": args["channel"], "ts": ts, "message": args})
+
+    def _edit_or_link(self, method: str, args: dict[str, Any]) -> Fault:
+        """chat.update replaces a message's text (and blocks); chat.getPermalink links to a message."""
+        channel, ts = args.get("channel"), args.get("ts" if method == "chat.update" else "message_ts")
+        if channel not in self.channels:
+            return Fault(200, {"ok": False, "error": "channel_not_found"})
+        message = next((m for m in self.messages if (m["channel"], m["ts"]) == (channel, ts)), None)
+        if message is None:
+            return Fault(200, {"ok": False, "error": "message_not_found"})
+        if method == "chat.getPermalink":
+            link = f"https://voc-test.slack.com/archives/{channel}/p{str(ts).replace('.', '')}"
+            if (thread := message.get("thread_ts")) and thread != ts:
+                link += f"?thread_ts={thread}&cid={channel}"
+            return Fault(200, {"ok": True, "channel": channel, "permalink": link})
+        message.update({k: args[k] for k in ("text", "blocks") if k in args})
+        self.edits.append({"channel": channel, "ts": ts, "text": message.get("text")})
+        return Fault(200, {"ok": True, "channel": channel, "ts": ts, "text": message.get("text")})
 
     def _history(self, args: dict[str, Any], found: list[dict[str, Any]]) -> Fault:
         """Messages of a channel (newest first) or a thread (oldest first) between oldest and latest."""
@@ -154,6 +196,13 @@ def _handler(server: SlackServer) -> type[BaseHTTPRequestHandler]:
             url = urlsplit(self.path)
             method = url.path.rsplit("/", 1)[-1]
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")
+            if url.path.startswith("/commands/"):  # a slash command's response_url: no token, answers "ok"
+                server.command_responses.append(json.loads(raw or "{}"))
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+                return
             args: dict[str, Any] = dict(parse_qsl(url.query))  # slack_sdk sends "GET" methods' params here
             if self.headers.get("Content-Type", "").startswith("application/json"):
                 args.update(json.loads(raw or "{}"))
@@ -203,7 +252,10 @@ class SocketModeServer:
         return self
 
     def stop(self) -> None:
+        """Stop accepting clients and close the connected ones (the server's shutdown leaves them open)."""
         self._server.shutdown()
+        for client in self._clients:
+            client.close()
 
     def push(self, payload: dict[str, Any], envelope_type: str = "events_api") -> str:
         """Send an envelope to the latest client; returns its envelope_id, which its ack must carry."""
@@ -211,7 +263,7 @@ class SocketModeServer:
         envelope = {
             "envelope_id": envelope_id,
             "type": envelope_type,
-            "accepts_response_payload": False,
+            "accepts_response_payload": envelope_type != "events_api",  # slash commands: ack with text
             "retry_attempt": 0,
             "retry_reason": "",
             "payload": payload,

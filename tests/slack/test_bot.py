@@ -1,12 +1,14 @@
-"""The bot process end to end: real Bolt dispatch over signed HTTP (uvicorn) and Socket Mode, the
-loopback Slack server, `voc-weekly bot --check` and its one-line errors.
+"""The bot end to end: real Bolt dispatch over signed HTTP (uvicorn) and Socket Mode, the loopback
+Slack server, `voc-weekly bot --check` and its one-line errors.
 
-The listener's cases (weeks, refusals, failures) are tests/slack/test_mentions.py; here only what
-needs the process: signatures, acknowledgement, Slack's re-deliveries, one real flow run.
+The listeners' cases (weeks, refusals, failures) are tests/slack/test_mentions.py and
+test_commands.py; here only what needs the transport: signatures, form-encoded slash commands,
+acknowledgement, Slack's re-deliveries, a real flow run. Health and SIGTERM: test_service.py.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import sys
@@ -14,7 +16,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,38 +23,59 @@ from uuid import UUID
 
 import httpx
 import pytest
-from prefect.settings import PREFECT_API_URL, temporary_settings
-from slack_sdk.signature import SignatureVerifier
+from prefect.settings import PREFECT_API_URL, PREFECT_LOCAL_STORAGE_PATH, temporary_settings
 from typer.testing import CliRunner
 
 from flows import cli
-from flows.errors import VocError
+from flows.errors import SettingsError, VocError
 from flows.settings import VocSettings
 from flows.slack.bot import (
     bot_client,
     build_app,
     check_bot,
     connect_socket_mode,
-    http_server,
-    listening_socket,
     run_bot,
 )
-from flows.slack.mentions import ACK_TEXT, StartReport, start_report
+from flows.slack.commands import HELP_TEXT
+from flows.slack.mentions import ACK_TEXT, ReportRequest, StartReport, start_report
 from flows.weeks import last_complete_week
 from tests.servers.slack import BOT_USER_ID, VALID_APP_TOKEN, VALID_TOKEN, SlackServer
 from tests.slack.factories import (
+    ADMIN,
     CHANNEL,
+    DM,
+    ELSEWHERE,
+    FORM,
     SECRET,
     RecordedStarts,
     bot_settings,
+    deliver_summary,
+    dm_event,
     event_callback,
+    form_body,
     mention_body,
     mention_event,
+    permalink,
     runs_in_thread,
+    runs_where,
+    serving,
     settle,
+    signed,
+    slash_command,
     thread_of,
     wait_for,
 )
+
+CHECKING = ":hourglass_flowing_sand: 확인 중… 2026-11-16 ~ 2026-11-22 주 VOC 리포트"
+WEEK = date(2026, 11, 16)
+
+
+@pytest.fixture(autouse=True)
+def ledger(prefect_server: None, tmp_path: Path) -> Iterator[Path]:
+    """An empty delivery ledger for each test: the bot built inside sees it (Prefect's settings)."""
+    folder = tmp_path / "prefect-storage"
+    with temporary_settings({PREFECT_LOCAL_STORAGE_PATH: folder}):
+        yield folder
 
 
 @pytest.fixture
@@ -64,44 +86,6 @@ def _restore_log_levels() -> Iterator[None]:
     yield
     for name, level in levels.items():
         logging.getLogger(name).setLevel(level)
-
-
-@dataclass
-class Bot:
-    """The bot's HTTP endpoint and the Slack server it answers on."""
-
-    url: str
-    slack: SlackServer
-
-    def post(self, body: bytes, secret: str = SECRET, **headers: str) -> httpx.Response:
-        """POST a body to /slack/events, signed like Slack signs it."""
-        timestamp = str(int(time.time()))
-        signature = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
-        signed = {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature or ""}
-        return httpx.post(
-            self.url, content=body, headers={"Content-Type": "application/json", **signed, **headers}
-        )
-
-    def replies(self, thread_ts: str) -> list[str]:
-        """The texts the bot posted in a thread, in order."""
-        return [m["text"] for m in self.slack.messages if m.get("thread_ts") == thread_ts]
-
-
-@contextmanager
-def serving(slack: SlackServer, start: StartReport = start_report, **overrides: Any) -> Iterator[Bot]:
-    """The bot's HTTP server on a free loopback port, as `voc-weekly bot --http` runs it."""
-    settings = bot_settings(slack, **overrides)
-    sock = listening_socket("127.0.0.1", 0)
-    server = http_server(build_app(settings, bot_client(settings), start=start), sock)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        wait_for(lambda: server.started)
-        yield Bot(f"http://127.0.0.1:{sock.getsockname()[1]}/slack/events", slack)
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 # HTTP mode (Events API)
@@ -116,8 +100,14 @@ def test_mention_over_http_acks_in_its_thread_and_starts_that_weeks_ad_hoc_run(
         response = bot.post(body)
         assert response.status_code == 200 and time.monotonic() - started < 3  # Slack's 3-second limit
         (run,) = wait_for(lambda: runs_in_thread(deployment, thread))
-    assert run.parameters == {"channel": CHANNEL, "thread_ts": thread, "week_start": "2026-11-16"}
-    assert run.idempotency_key == f"voc-weekly:{CHANNEL}:{thread}:2026-11-16"
+    (ack,) = slack_server.messages
+    assert run.parameters == {
+        "channel": CHANNEL,
+        "thread_ts": thread,
+        "week_start": "2026-11-16",
+        "status_ts": ack["ts"],  # the flow edits the hourglass answer when it ends
+    }
+    assert run.idempotency_key == f"voc-weekly:mention:{CHANNEL}:{thread}"  # the mention's own ts
     assert run.state is not None and run.state.is_scheduled()  # created, not run: no worker here
     assert bot.replies(thread) == [ACK_TEXT]
     assert [m["channel"] for m in slack_server.messages] == [CHANNEL]
@@ -129,9 +119,9 @@ def test_regression_slacks_redelivery_of_a_mention_gets_no_second_ack_over_http(
     release = threading.Event()
     started: list[date] = []
 
-    def slow_start(settings: VocSettings, channel: str, thread_ts: str, week: date) -> None:
+    def slow_start(settings: VocSettings, request: ReportRequest) -> None:
         release.wait(10)  # a slow Prefect API
-        started.append(week)
+        started.append(request.week)
 
     with serving(slack_server, start=slow_start) as bot:
         body, thread = mention_body("2026-11-16")
@@ -192,6 +182,118 @@ def test_http_mode_on_a_port_in_use_exits_2_with_one_line(
     )
 
 
+def test_slash_command_over_http_is_acked_ephemerally_before_its_run_starts(
+    slack_server: SlackServer, deployment: UUID
+) -> None:
+    release = threading.Event()
+
+    def held_start(settings: VocSettings, request: ReportRequest) -> object:
+        release.wait(10)  # the run is created only after the test has seen the ack
+        return start_report(settings, request)
+
+    with serving(slack_server, start=held_start) as bot:
+        payload = slash_command(slack_server, "2026-11-18")
+        response = bot.command(payload)
+        runs_when_acked = runs_where(deployment, channel=CHANNEL, thread_ts=None)
+        release.set()
+        (run,) = wait_for(lambda: runs_where(deployment, channel=CHANNEL, thread_ts=None))
+        wait_for(lambda: slack_server.command_responses)
+    assert response.status_code == 200
+    assert response.json() == {"text": CHECKING, "response_type": "ephemeral"}  # only the asker sees it
+    assert runs_when_acked == []  # Slack had its answer before anything slow began
+    assert run.parameters == {"channel": CHANNEL, "week_start": "2026-11-16"}  # a new summary
+    assert run.idempotency_key == f"voc-weekly:command:{CHANNEL}:{payload['trigger_id']}"
+    assert [body["response_type"] for body in slack_server.command_responses] == ["ephemeral"]
+    assert slack_server.messages == []  # nothing public from the bot itself
+
+
+def test_slash_command_with_a_forged_signature_gets_401_and_nothing_happens(
+    slack_server: SlackServer,
+) -> None:
+    starts = RecordedStarts()
+    with serving(slack_server, start=starts) as bot:
+        payload = slash_command(slack_server, "2026-11-16")
+        assert bot.command(payload, secret="not-the-signing-secret").status_code == 401
+        tampered = form_body({**payload, "text": "2026-11-09"})
+        headers = {"Content-Type": FORM, **signed(form_body(payload))}  # signed for another body
+        assert httpx.post(bot.url, content=tampered, headers=headers).status_code == 401
+        settle()
+    assert starts.requests == [] and slack_server.command_responses == [] and slack_server.messages == []
+
+
+def test_slash_command_outside_the_allowlist_starts_nothing_over_http(slack_server: SlackServer) -> None:
+    starts = RecordedStarts()
+    with serving(slack_server, start=starts) as bot:
+        response = bot.command(slash_command(slack_server, "2026-11-16", channel=ELSEWHERE))
+        help_there = bot.command(slash_command(slack_server, "help", channel=ELSEWHERE))
+        settle()
+    assert response.status_code == 200 and response.json()["response_type"] == "ephemeral"
+    assert response.json()["text"].startswith(":no_entry_sign: 이 채널에는 VOC 데이터를 올릴 수 없습니다.")
+    assert help_there.json() == {"text": HELP_TEXT, "response_type": "ephemeral"}
+    assert starts.requests == [] and slack_server.messages == [] and slack_server.command_responses == []
+
+
+def test_slash_command_for_a_delivered_week_answers_with_its_permalink_over_http(
+    slack_server: SlackServer,
+) -> None:
+    starts = RecordedStarts()
+    summary = deliver_summary(slack_server, WEEK)
+    with serving(slack_server, start=starts) as bot:
+        response = bot.command(slash_command(slack_server, "2026-11-18"))
+        (answer,) = wait_for(lambda: slack_server.command_responses)
+        settle()
+    assert response.json() == {"text": CHECKING, "response_type": "ephemeral"}
+    assert answer["response_type"] == "ephemeral"
+    assert answer["text"].endswith(f"<{permalink(slack_server, CHANNEL, summary)}|리포트 보기>")
+    assert starts.requests == [] and len(slack_server.messages) == 1  # the summary alone
+
+
+def test_forced_slash_command_by_an_admin_starts_a_forced_run_over_http(slack_server: SlackServer) -> None:
+    starts = RecordedStarts()
+    deliver_summary(slack_server, WEEK)
+    with serving(slack_server, start=starts, VOC_BOT_ADMINS=ADMIN) as bot:
+        bot.command(slash_command(slack_server, "2026-11-16 force", user=ADMIN))
+        (request,) = wait_for(lambda: starts.requests)
+    assert request.force and request.thread_ts is None and request.week == WEEK
+
+
+def test_dm_over_http_reports_in_the_dm_when_allowed_and_says_why_not_otherwise(
+    slack_server: SlackServer,
+) -> None:
+    slack_server.channels.add(DM)
+    starts = RecordedStarts()
+    with serving(slack_server, start=starts, VOC_BOT_ALLOW_DMS="true") as bot:
+        event = dm_event("2026-11-16")
+        assert bot.post(json.dumps(event_callback(event)).encode()).status_code == 200
+        (request,) = wait_for(lambda: starts.requests)
+    with serving(slack_server, start=starts) as bot:  # VOC_BOT_ALLOW_DMS unset: off
+        assert bot.post(json.dumps(event_callback(dm_event("2026-11-16"))).encode()).status_code == 200
+        wait_for(lambda: len(slack_server.messages) == 2)
+        settle()
+    assert (request.channel, request.thread_ts, request.week) == (DM, None, WEEK)
+    assert request.status_ts == slack_server.messages[0]["ts"]
+    assert [m["text"] for m in slack_server.messages] == [
+        ACK_TEXT,
+        ":no_entry_sign: DM으로는 리포트를 받을 수 없습니다 (VOC 데이터에는 고객 문의 내용이 있습니다). "
+        "봇 관리자에게 문의해 주세요.",
+    ]
+    assert len(starts.requests) == 1
+
+
+def test_the_bots_own_dm_and_an_edit_start_nothing_over_http(slack_server: SlackServer) -> None:
+    slack_server.channels.add(DM)
+    starts = RecordedStarts()
+    edit = {
+        "subtype": "message_changed",
+        "message": {"type": "message", "user": "U0ALICE", "text": "2026-11-09", "ts": "1790000000.000100"},
+    }
+    with serving(slack_server, start=starts, VOC_BOT_ALLOW_DMS="true") as bot:
+        for event in (dm_event("2026-11-16", user=BOT_USER_ID, bot_id="B0VOC"), dm_event("", **edit)):
+            assert bot.post(json.dumps(event_callback(event)).encode()).status_code == 200
+        settle()
+    assert starts.requests == [] and slack_server.messages == []
+
+
 # Socket Mode
 
 
@@ -224,6 +326,88 @@ def test_socket_mode_mention_is_acked_once_even_when_slack_redelivers_it_and_the
         "voc-weekly-report/ad-hoc"
     ) in caplog.messages
     assert all(VALID_APP_TOKEN not in line and VALID_TOKEN not in line for line in caplog.messages)
+
+
+@contextmanager
+def socket_mode_bot(slack: SlackServer, start: StartReport, **overrides: Any) -> Iterator[Any]:
+    """The bot connected over Socket Mode to the loopback server; yields the server's Socket Mode end."""
+    socket_mode = slack.socket_mode()
+    settings = bot_settings(slack, SLACK_APP_TOKEN=VALID_APP_TOKEN, SLACK_SIGNING_SECRET=None, **overrides)
+    handler = connect_socket_mode(
+        build_app(settings, bot_client(settings), start=start), VALID_APP_TOKEN, "voc-weekly", settings
+    )
+    try:
+        yield socket_mode
+    finally:
+        handler.close()
+
+
+def ack_of(socket_mode: Any, envelope_id: str) -> dict[str, Any]:
+    """The client's ack of one envelope, once it arrived."""
+    return dict(
+        wait_for(lambda: next((a for a in socket_mode.acks if a["envelope_id"] == envelope_id), None))
+    )
+
+
+def test_socket_mode_slash_command_is_acked_with_its_ephemeral_answer_and_starts_one_run(
+    slack_server: SlackServer,
+) -> None:
+    starts = RecordedStarts()
+    with socket_mode_bot(slack_server, starts) as socket_mode:
+        payload = slash_command(slack_server, "2026-11-18")
+        ack = ack_of(socket_mode, socket_mode.push(payload, envelope_type="slash_commands"))
+        (request,) = wait_for(lambda: starts.requests)
+        wait_for(lambda: slack_server.command_responses)
+    assert ack["payload"] == {"text": CHECKING, "response_type": "ephemeral"}
+    assert request.parameters() == {"channel": CHANNEL, "week_start": WEEK}
+    assert request.key == f"voc-weekly:command:{CHANNEL}:{payload['trigger_id']}"
+    assert slack_server.messages == []
+
+
+def test_socket_mode_slash_command_outside_the_allowlist_or_for_a_delivered_week_starts_nothing(
+    slack_server: SlackServer,
+) -> None:
+    starts = RecordedStarts()
+    summary = deliver_summary(slack_server, WEEK)
+    with socket_mode_bot(slack_server, starts) as socket_mode:
+        elsewhere = slash_command(slack_server, "2026-11-16", channel=ELSEWHERE)
+        refused = ack_of(socket_mode, socket_mode.push(elsewhere, envelope_type="slash_commands"))
+        delivered = slash_command(slack_server, "2026-11-16")
+        checking = ack_of(socket_mode, socket_mode.push(delivered, envelope_type="slash_commands"))
+        (answer,) = wait_for(lambda: slack_server.command_responses)
+        settle()
+    assert refused["payload"]["text"].startswith(":no_entry_sign: 이 채널에는 VOC 데이터를 올릴 수 없습니다.")
+    assert checking["payload"]["text"] == CHECKING
+    assert answer["text"].endswith(f"<{permalink(slack_server, CHANNEL, summary)}|리포트 보기>")
+    assert starts.requests == [] and len(slack_server.messages) == 1  # the summary alone
+
+
+def test_socket_mode_dm_reports_in_the_dm_and_ignores_its_own_and_edited_messages(
+    slack_server: SlackServer,
+) -> None:
+    slack_server.channels.add(DM)
+    starts = RecordedStarts()
+    edited = dm_event("2026-11-09", edited={"user": "U0ALICE", "ts": "1790000000.000300"})
+    own = dm_event("2026-11-09", user=BOT_USER_ID, bot_id="B0VOC")
+    with socket_mode_bot(slack_server, starts, VOC_BOT_ALLOW_DMS="true") as socket_mode:
+        for event in (own, edited, dm_event("지난주")):
+            ack_of(socket_mode, socket_mode.push(event_callback(event)))
+        (request,) = wait_for(lambda: starts.requests)
+        settle()
+    assert (request.channel, request.thread_ts, request.week) == (DM, None, last_complete_week())
+    assert [m["text"] for m in slack_server.messages] == [ACK_TEXT]
+    assert len(starts.requests) == 1
+
+
+def test_socket_mode_dm_when_dms_are_off_says_so_and_starts_nothing(slack_server: SlackServer) -> None:
+    slack_server.channels.add(DM)
+    starts = RecordedStarts()
+    with socket_mode_bot(slack_server, starts, VOC_BOT_ADMINS=ADMIN) as socket_mode:
+        ack_of(socket_mode, socket_mode.push(event_callback(dm_event("지난주"))))
+        (answer,) = wait_for(lambda: slack_server.messages)
+        settle()
+    assert answer["channel"] == DM and answer["text"].endswith(f"<@{ADMIN}> 에게 문의해 주세요.")
+    assert starts.requests == []
 
 
 def test_socket_mode_with_a_rejected_app_token_fails_with_one_line(
@@ -260,7 +444,7 @@ def test_check_passes_with_a_valid_token_and_an_existing_deployment(
     assert result.exit_code == 0, result.output
     assert result.output == (
         "OK: Slack bot @voc-weekly (Socket Mode), deployment voc-weekly-report/ad-hoc found, "
-        "mentions allowed in C0VOCWEEKLY\n"
+        "mentions and /voc-weekly allowed in C0VOCWEEKLY, DMs off\n"
     )
     assert slack_server.requests == ["auth.test"]
 
@@ -342,3 +526,26 @@ def test_check_with_an_unreachable_slack_api_names_the_url_setting_in_one_line()
     with pytest.raises(VocError, match=unreachable) as error:
         check_bot(settings, http=True)
     assert str(error.value).endswith("check VOC_SLACK_API_URL") and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("variable", ["VOC_BOT_ADMINS", "VOC_BOT_ALLOWED_USERS"])
+def test_a_user_name_where_a_user_id_belongs_fails_in_one_line(
+    slack_server: SlackServer, variable: str
+) -> None:
+    # Slack sends user IDs: "@alice" would match no one, silently.
+    with pytest.raises(SettingsError) as error:
+        bot_settings(slack_server, **{variable: "U0ADMIN, @alice"})
+    assert str(error.value).startswith(f"{variable}=")
+    assert "must be Slack user IDs (U…, from a profile's ⋮ → Copy member ID), not '@alice'" in str(
+        error.value
+    )
+    assert "\n" not in str(error.value)
+
+
+def test_check_says_whether_dms_are_on_and_for_whom(slack_server: SlackServer, deployment: UUID) -> None:
+    settings = bot_settings(
+        slack_server, VOC_BOT_ALLOW_DMS="true", VOC_BOT_ALLOWED_USERS="U0ALICE,U0BOB", VOC_BOT_ADMINS=ADMIN
+    )
+    assert check_bot(settings, http=True).endswith(
+        "mentions and /voc-weekly allowed in C0VOCWEEKLY, DMs on for U0ALICE, U0BOB"
+    )

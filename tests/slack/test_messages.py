@@ -113,6 +113,18 @@ def test_dashboard_button_only_when_configured(typical_report: Any) -> None:
     assert with_button.blocks[-1]["elements"][0]["url"] == "https://bi.example.com/voc"
 
 
+@pytest.mark.parametrize("dashboard_url", [None, "https://bi.example.com/voc"])
+def test_docs_link_in_the_footer_only_when_configured(typical_report: Any, dashboard_url: str | None) -> None:
+    docs = "https://storage.googleapis.com/b/docs/index.html#!/model/model.voc_weekly.voc_weekly_comparison"
+    with_docs = build_summary(typical_report, dashboard_url=dashboard_url, docs_url=docs)
+    assert_valid(with_docs)
+    buttons = with_docs.blocks[-1]["elements"]
+    assert [(b["text"]["text"], b["url"]) for b in buttons][-1] == ("모델 문서", docs)
+    assert len(buttons) == (2 if dashboard_url else 1)
+    assert "모델 문서" in preview(with_docs)
+    assert all(block["type"] != "actions" for block in build_summary(typical_report).blocks)
+
+
 def test_quiet_week_says_so_with_the_counts() -> None:
     quiet = build_summary(weekly_report([change("a / b / c", 10, 10, "STABLE")]))
     assert_valid(quiet)
