@@ -17,6 +17,7 @@ from typing import Any
 from flows.errors import VocError
 from flows.settings import VocSettings
 from flows.warehouse.dbt import invoke_dbt, mart_relations
+from flows.warehouse.dbt_vars import check_vars
 from flows.warehouse.readers import open_warehouse
 
 FLAG_SEVERITIES = ("CRITICAL", "MONITOR", "IMPROVED")
@@ -35,6 +36,8 @@ class BacktestWeek:
     improved: int = 0
     stable: int = 0
     significant: int = 0
+    tickets: int = 0  # in the reported week, every category
+    baseline_tickets: int = 0  # in the week before it
     significant_rollups: int = 0  # voc_weekly_rollups: significant category1 / category2 roll-ups
     unexplained_rollups: int = 0  # ...of those, not explained by significant children (🔎 묶음 변화)
 
@@ -56,7 +59,7 @@ def parse_vars(text: str | None) -> dict[str, Any]:
         raise VocError("--vars must be a JSON object, e.g. '{\"critical_increase_pct\": 50}'")
     if reserved := [name for name in RESERVED_VARS if name in parsed]:
         raise VocError(f"--vars cannot set {', '.join(reserved)}: use --week and --weeks")
-    return parsed
+    return check_vars(parsed)
 
 
 def backtest_settings(settings: VocSettings) -> VocSettings:
@@ -89,7 +92,9 @@ def replay(settings: VocSettings, end_week: date, weeks: int, dbt_vars: dict[str
     relations = mart_relations(settings.dbt_project_dir)
     warehouse = open_warehouse(settings)
     rows = warehouse.fetch(
-        f"""select report_week_start, severity, is_significant, count(*) as categories
+        f"""select
+            report_week_start, severity, is_significant, count(*) as categories,
+            sum(last_tickets) as tickets, sum(prev_tickets) as baseline_tickets
         from {relations["voc_weekly_comparison"]}
         where report_week_start <= {warehouse.week_parameter}
         group by report_week_start, severity, is_significant""",
@@ -113,25 +118,22 @@ def summarize(
     weeks: int,
     rollup_rows: list[dict[str, Any]] = (),  # type: ignore[assignment]
 ) -> list[BacktestWeek]:
-    """Per-week counts from (report_week_start, severity, is_significant, categories) rows and
-    (report_week_start, significant_rollups, unexplained_rollups) rows."""
+    """Per-week counts from (report_week_start, severity, is_significant, categories, tickets,
+    baseline_tickets) rows and (report_week_start, significant_rollups, unexplained_rollups) rows."""
+    names = [
+        *("critical", "monitor", "improved", "stable", "significant", "tickets", "baseline_tickets"),
+        *("significant_rollups", "unexplained_rollups"),
+    ]
     counts: dict[date, dict[str, int]] = {
-        first_week + timedelta(weeks=n): {
-            "critical": 0,
-            "monitor": 0,
-            "improved": 0,
-            "stable": 0,
-            "significant": 0,
-            "significant_rollups": 0,
-            "unexplained_rollups": 0,
-        }
-        for n in range(weeks)
+        first_week + timedelta(weeks=n): dict.fromkeys(names, 0) for n in range(weeks)
     }
     for row in rows:
         week = counts.get(row["report_week_start"])
         if week is None:
             continue  # a week an earlier backtest replayed, outside this range
         week[str(row["severity"]).lower()] += int(row["categories"])
+        week["tickets"] += int(row.get("tickets") or 0)
+        week["baseline_tickets"] += int(row.get("baseline_tickets") or 0)
         if row["is_significant"] and row["severity"] in FLAG_SEVERITIES:
             week["significant"] += int(row["categories"])
     for row in rollup_rows:
@@ -139,6 +141,27 @@ def summarize(
             week["significant_rollups"] = int(row["significant_rollups"])
             week["unexplained_rollups"] = int(row["unexplained_rollups"])
     return [BacktestWeek(report_week=week, **figures) for week, figures in counts.items()]
+
+
+def from_first_baseline(weeks: list[BacktestWeek]) -> tuple[list[BacktestWeek], str | None]:
+    """The replayed weeks from the first whose baseline week has tickets, and a note when the data
+    starts later than the range: a week compared with an empty one flags every category as new, and
+    weeks before the data would read as calm weeks with no flags."""
+    with_data = sum(1 for week in weeks if week.tickets)
+    start = next((number for number, week in enumerate(weeks) if week.baseline_tickets), None)
+    if start is None:
+        raise VocError(
+            f"backtest: none of the {len(weeks)} weeks {weeks[0].report_week} … {weeks[-1].report_week} "
+            f"has a baseline week with tickets (the source has tickets in {with_data} of them): "
+            "nothing to compare; give a later --week or more history"
+        )
+    if start == 0:
+        return weeks, None
+    note = (
+        f"the source has tickets in {with_data} of the {len(weeks)} weeks replayed: the table starts at "
+        f"{weeks[start].report_week}, the first week whose baseline week has tickets"
+    )
+    return weeks[start:], note
 
 
 def totals(weeks: list[BacktestWeek]) -> BacktestWeek:

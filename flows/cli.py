@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 from typer._click.core import Context  # typer vendors click: its own Context and UsageError
 from typer._click.exceptions import UsageError
 from typer.core import TyperGroup
@@ -30,7 +31,8 @@ from flows.formatting import (
     ticket_change_text,
 )
 from flows.report import WeeklyReport, check_coverage
-from flows.settings import VocSettings
+from flows.settings import VocSettings, check_env_file
+from flows.slack.mrkdwn import strip_controls
 from flows.weeks import resolve_report_week, week_range_text
 
 if TYPE_CHECKING:  # the backtest pulls in DuckDB and dbt: only the commands that need them import it
@@ -55,7 +57,7 @@ class OneLineErrors(TyperGroup):
 
 def print_error(message: str) -> None:
     """The one line a user sees for an error they can fix (no markup, never wrapped)."""
-    text = " ".join(message.split())  # whatever the message held, it prints as one line
+    text = " ".join(strip_controls(message).split())  # whatever the message held: one printable line
     Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {escape(text)}", highlight=False)
 
 
@@ -112,8 +114,9 @@ def demo_data(
     """Write the deterministic demo export (Korean VOC tickets with planted changes)."""
     from flows.demo.generator import DEMO_WEEKS, write_demo_data
 
-    path = out or VocSettings().demo_source_path
-    week = resolve_report_week(end_week, name="--end-week")
+    settings = VocSettings()
+    path = out or settings.demo_source_path
+    week = resolve_report_week(end_week, name="--end-week", max_weeks_back=settings.max_weeks_back)
     if path.is_dir():
         raise VocError(f"--out {path}: is a folder; give the Parquet file to write")
     try:
@@ -153,7 +156,7 @@ def run(
 
     # Bad input fails here in one line, before a Prefect server starts or anything is posted.
     settings = VocSettings()
-    report_week = resolve_report_week(week, name="--week")
+    report_week = resolve_report_week(week, name="--week", max_weeks_back=settings.max_weeks_back)
     if out is not None:
         check_out_folder(out, is_default=False)
     if not (settings.laas_api_key_block or settings.openai_api_key_block):  # blocks: read in the flow
@@ -173,7 +176,7 @@ def run(
     if state.is_failed():
         raise VocError(state.message or "the flow run failed")
     outcome = cast(Outcome, state.result())
-    console.print(outcome.preview, markup=False, highlight=False)
+    console.print(strip_controls(outcome.preview), markup=False, highlight=False)
     console.print(f"\n[bold]{escape(outcome.message())}[/bold]")
     if outcome.out_dir:
         console.print(f"Payloads written to {escape(outcome.out_dir)}")
@@ -203,7 +206,7 @@ def compare(
     from flows.warehouse.source import prepare_source
 
     settings = VocSettings()
-    report_week = resolve_report_week(week, name="--week")
+    report_week = resolve_report_week(week, name="--week", max_weeks_back=settings.max_weeks_back)
     prepare_source(settings, report_week)
     relations = build_week(settings, report_week, quiet=True)
     report = read_report(open_warehouse(settings), relations, report_week)
@@ -231,14 +234,23 @@ def backtest(
     ] = None,
 ) -> None:
     """Replay the rules over past weeks in one dbt run: flags per week, how many significant, totals."""
-    from flows.backtest import backtest_settings, parse_vars, replay, write_chart, write_csv
+    from flows.backtest import (
+        backtest_settings,
+        from_first_baseline,
+        parse_vars,
+        replay,
+        write_chart,
+        write_csv,
+    )
     from flows.warehouse.source import prepare_source
 
     parsed_vars = parse_vars(dbt_vars)  # bad JSON fails before any work
     settings = VocSettings()
-    end_week = resolve_report_week(week)
+    end_week = resolve_report_week(week, name="--week", max_weeks_back=settings.max_weeks_back)
     prepare_source(settings, end_week)
-    replayed = replay(backtest_settings(settings), end_week, weeks, parsed_vars)
+    replayed, note = from_first_baseline(replay(backtest_settings(settings), end_week, weeks, parsed_vars))
+    if note:
+        console.print(f"[yellow]Note: {escape(note)}.[/yellow]")
     console.print(backtest_table(replayed))
     folder = out or settings.home / "backtest"
     stem = f"backtest-{end_week.isoformat()}-{weeks}w"
@@ -276,11 +288,13 @@ def dbt(ctx: typer.Context) -> None:
 
     dbt gets the settings and var report_week (the last complete KST week unless `--vars` sets it).
     """
-    from flows.warehouse.dbt import invoke_dbt
+    from flows.warehouse.dbt import invoke_dbt, requested_report_week
     from flows.warehouse.source import prepare_source
 
     args = list(ctx.args) or ["--help"]
     settings = VocSettings()
+    if week := requested_report_week(args):  # bad vars fail here, in one line
+        resolve_report_week(week, name="--vars report_week", max_weeks_back=settings.max_weeks_back)
     if not {"--help", "-h", "--version"} & set(args):  # dbt's own help needs no source
         prepare_source(settings)
     invoke_dbt(settings, args)
@@ -374,14 +388,18 @@ def comparison_table(report: WeeklyReport) -> Table:
     table.add_column("부정비율")
     table.add_column("근거 (최근 8주 · 판정)")
     for change in report.categories:
-        style = SEVERITY_STYLES[change.severity]
+        # Data is text, never markup: a label like '[/]' or '[bold]' prints as written (rich.Text).
         table.add_row(
-            f"[{style}]{change.severity}[/{style}]",
-            change.category_label,
-            ticket_change_text(change),
-            neg_ratio_text(change),
-            evidence_line(change),
-            style=None,
+            Text(change.severity, style=SEVERITY_STYLES[change.severity]),
+            *(
+                Text(strip_controls(cell))
+                for cell in (
+                    change.category_label,
+                    ticket_change_text(change),
+                    neg_ratio_text(change),
+                    evidence_line(change),
+                )
+            ),
         )
     return table
 
@@ -466,6 +484,7 @@ def main() -> None:
         "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE", "prefect.server.concurrency.lease_storage.filesystem"
     )
     try:
+        check_env_file()  # before Prefect is imported: it reads .env too
         ensure_prefect_home()
     except VocError as exc:
         print_error(str(exc))

@@ -59,7 +59,8 @@ def voc_weekly_report(
     hide_user_error_tracebacks()
     try:
         with with_gcp_credentials_block(VocSettings()) as settings:  # BigQuery's service account
-            week = resolve_report_week(week_start)  # a future week is refused before dbt runs
+            # A future week, or one older than VOC_MAX_WEEKS_BACK, is refused before dbt runs.
+            week = resolve_report_week(week_start, max_weeks_back=settings.max_weeks_back)
             destination = choose_destination(settings, week, channel, thread_ts, dry_run, out_dir)
             outcome = Outcome(week=week, channel=destination.channel, dry_run=destination.is_dry_run)
             with destination.reserved():  # one delivery per channel at a time; a failure is said there

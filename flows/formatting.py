@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from flows.report import CategoryChange, Rollup, Thresholds
 
+KEYWORD_CHARS = 60  # a keyword is a word or two; anything longer is clipped wherever it is shown
+
+
+def keyword_text(keyword: str) -> str:
+    """A keyword as shown (Slack reply, prompt): at most KEYWORD_CHARS, the cut marked with '…'."""
+    return keyword if len(keyword) <= KEYWORD_CHARS else keyword[: KEYWORD_CHARS - 1] + "…"
+
 
 def ticket_change_text(change: CategoryChange) -> str:
     """'20 → 26 (↑6) / +30.0%', or '0 → 12 (↑12) / 신규' for a category new this week."""

@@ -9,7 +9,7 @@ from typing import Any
 from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from flows.report import WeeklyReport, future_dated_note
+from flows.report import Coverage, WeeklyReport, future_dated_note
 from flows.slack.messages import SlackMessage, preview
 
 ALREADY_POSTED = "the report was already in Slack: nothing posted (pass force to post it again)"
@@ -118,16 +118,28 @@ def report_summary(report: WeeklyReport) -> dict[str, Any]:
 
 def warn_about_unused_rows(report: WeeklyReport) -> None:
     """Say in the run log which source rows the report left out (the summary footer says it too)."""
-    coverage, logger = report.coverage, get_run_logger()
+    logger = get_run_logger()
+    for line in unused_rows_text(report.coverage):
+        logger.warning(line)
+
+
+def unused_rows_text(coverage: Coverage) -> list[str]:
+    """The run log's lines about source rows left out of the counts, and tickets dated in the future."""
+    lines = []
     if coverage.rows_without_id:
-        logger.warning(
-            "%d source row(s) without an id left out of the counts (baseline week %d, reported week %d)",
-            coverage.rows_without_id,
-            coverage.baseline_rows_without_id,
-            coverage.report_rows_without_id,
+        baseline, reported = coverage.baseline_rows_without_id, coverage.report_rows_without_id
+        weeks = f"baseline week {baseline}, reported week {reported}"
+        lines.append(
+            f"{coverage.rows_without_id} source row(s) without an id left out of the counts ({weeks})"
+        )
+    if coverage.rows_without_create_time:
+        lines.append(
+            f"{coverage.rows_without_create_time} source row(s) without event_create_time left out of the "
+            "counts (they belong to no week)"
         )
     if note := future_dated_note(coverage):
-        logger.warning("coverage judged on real tickets only%s", note)
+        lines.append(f"coverage judged on real tickets only{note}")
+    return lines
 
 
 def publish_table(summary: dict[str, Any]) -> None:

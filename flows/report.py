@@ -167,6 +167,7 @@ class Coverage(_Row):
     is_report_week_complete: bool
     baseline_rows_without_id: int = 0  # source rows left out of every count
     report_rows_without_id: int = 0
+    rows_without_create_time: int = 0  # source rows in no week at all (any week of the source)
     future_tickets: int = 0  # tickets dated after the run started: counted, never proof of coverage
     last_future_ticket_at: datetime | None = None
 

@@ -64,10 +64,46 @@ _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")  # W…: Enterprise Grid
 HeaderValue = Annotated[str, _matching(r"[\x21-\x7e]{1,256}", "must be printable ASCII without spaces")]
 
 
+ENV_FILE = ".env"
+
+
+def check_env_file(path: Path = Path(ENV_FILE)) -> None:
+    """Fail in one line, naming the file and its encoding, unless `path` (if any) is UTF-8.
+
+    VOC Weekly and Prefect both read `.env` from the working folder as UTF-8, and both fail with a
+    long UnicodeDecodeError trace otherwise (Windows editors often save UTF-16 or CP949/EUC-KR).
+    A UTF-8 byte-order mark is fine: python-dotenv drops it.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return  # no .env: nothing to read
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SettingsError(
+            f"{path.resolve()}: the file is saved as {_encoding_name(data)}, not UTF-8: save it as UTF-8 "
+            "(VOC Weekly and Prefect read .env as UTF-8)"
+        ) from None
+
+
+def _encoding_name(data: bytes) -> str:
+    """The likely encoding of text that is not UTF-8, for the error message."""
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "UTF-32"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data.count(0) > len(data) // 4:
+        return "UTF-16"
+    try:
+        data.decode("cp949")
+    except UnicodeDecodeError:
+        return "an encoding other than UTF-8"
+    return "CP949 (EUC-KR)"
+
+
 class VocSettings(BaseSettings):
     """VOC Weekly settings. Build one per run (`VocSettings()`) and pass it down; never at import."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_ignore_empty=True, extra="ignore")
+    model_config = SettingsConfigDict(env_file=ENV_FILE, env_ignore_empty=True, extra="ignore")
 
     # Warehouse and dbt
     dbt_target: Literal["dev", "prod"] = Field("dev", validation_alias="VOC_DBT_TARGET")
@@ -91,6 +127,9 @@ class VocSettings(BaseSettings):
     )
     bq_keyfile: Path | None = Field(None, validation_alias="VOC_BQ_KEYFILE", validate_default=True)
     bq_token: SecretStr | None = Field(None, validation_alias="VOC_BQ_TOKEN", validate_default=True)
+
+    # The oldest week a run may report, in weeks before the last complete one (flows/weeks.py).
+    max_weeks_back: int = Field(52, ge=1, le=520, validation_alias="VOC_MAX_WEEKS_BACK")
 
     # Slack delivery
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
@@ -156,6 +195,9 @@ class VocSettings(BaseSettings):
             super().__init__(**values)
         except ValidationError as exc:
             raise SettingsError(settings_error_text(exc)) from None
+        except UnicodeDecodeError:  # the .env file is not UTF-8
+            check_env_file(Path(str(values.get("_env_file") or ENV_FILE)))
+            raise
 
     @field_validator("home", "dbt_project_dir")
     @classmethod
@@ -248,7 +290,7 @@ def settings_error_text(error: ValidationError) -> str:
         if item["type"] == "value_error":
             allowed = str(item.get("ctx", {}).get("error", item["msg"]))
         else:
-            allowed = _allowed(field) if field else item["msg"]
+            allowed = allowed_text(field) if field else item["msg"]
         secret = field is not None and field.annotation is not None and "SecretStr" in str(field.annotation)
         unset = item["type"] == "missing" or item["input"] is None
         given = "" if secret or unset else f"={_shown(item['input'])}"
@@ -262,7 +304,7 @@ def _shown(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "...'"
 
 
-def _allowed(field: FieldInfo) -> str:
+def allowed_text(field: FieldInfo) -> str:
     """What a field accepts, from its type and bounds."""
     annotation = field.annotation
     if get_origin(annotation) is Literal:
@@ -277,14 +319,11 @@ def _allowed(field: FieldInfo) -> str:
 
 
 def _bounds(field: FieldInfo) -> str:
-    """' from 1 to 64', ' greater than 0', ...: the numeric bounds of a field."""
+    """' from 1 to 64', ' greater than 0 and less than 1', ...: the numeric bounds of a field."""
     names = ("ge", "gt", "le", "lt")
     limits = {name: getattr(item, name) for item in field.metadata for name in names if hasattr(item, name)}
-    low, high = limits.get("ge", limits.get("gt")), limits.get("le", limits.get("lt"))
-    if "ge" in limits and high is not None:
-        return f" from {low} to {high}"
-    if "gt" in limits:
-        return f" greater than {low}" + (f" and at most {high}" if high is not None else "")
-    if low is not None:
-        return f" of at least {low}"
-    return f" of at most {high}" if high is not None else ""
+    if "ge" in limits and "le" in limits:
+        return f" from {limits['ge']} to {limits['le']}"
+    words = {"ge": "of at least", "gt": "greater than", "le": "of at most", "lt": "less than"}
+    parts = [f"{words[name]} {value}" for name, value in limits.items()]
+    return (" " + " and ".join(parts)).replace("and of at most", "and at most") if parts else ""

@@ -8,6 +8,10 @@ anything else is a `WeekTextError`):
   if it has not come yet;
 - `지난주` / `저번주` = `1주 전`: the last complete week; `N주 전`: N-1 weeks before that one;
 - `이번주` = `0주 전`: the current week, which has not ended (the bot refuses it).
+
+How far back a week may be: at most `max_weeks_back` weeks (VOC_MAX_WEEKS_BACK, default 52), where
+the last complete week is 1 week back (`1주 전`). Older weeks are refused in one line by every way
+of asking (the CLI, the flow parameter, a mention), so nobody reads years of partitions by accident.
 """
 
 from __future__ import annotations
@@ -26,8 +30,19 @@ _LAST_WEEK = re.compile(r"(지난|저번)\s*주")
 _THIS_WEEK = re.compile(r"이번\s*주")
 
 
+DEFAULT_MAX_WEEKS_BACK = 52
+
+
 class WeekTextError(ValueError):
     """The text names no week the grammar above understands."""
+
+
+class WeekTooOldError(WeekTextError):
+    """The text names a week older than the limit; `slack_text` is the answer (Korean)."""
+
+    def __init__(self, message: str, slack_text: str) -> None:
+        super().__init__(message)
+        self.slack_text = slack_text
 
 
 def week_monday(day: date) -> date:
@@ -78,18 +93,44 @@ def parse_week(text: str, name: str = "week_start") -> date:
         ) from exc
 
 
+def weeks_back(week: date, now: datetime) -> int:
+    """How many weeks back the week of `week` is: 1 for the last complete week, 0 for the current one."""
+    return (last_complete_week(now) - week_monday(week)).days // 7 + 1
+
+
+def too_old_texts(week: date, now: datetime, max_weeks_back: int) -> tuple[str, str] | None:
+    """(English, Korean) saying the week is older than the limit allows, or None when it is not."""
+    back = weeks_back(week, now)
+    if back <= max_weeks_back:
+        return None
+    oldest = last_complete_week(now) - timedelta(weeks=max_weeks_back - 1)
+    return (
+        f"the week {week_range_text(week_monday(week))} is {back} weeks back, older than the "
+        f"{max_weeks_back} weeks VOC_MAX_WEEKS_BACK allows (the oldest is {week_range_text(oldest)}; "
+        "raise VOC_MAX_WEEKS_BACK to report older weeks)",
+        f"요청한 주({week_range_text(week_monday(week))})는 {back}주 전이라 조회할 수 있는 "
+        f"{max_weeks_back}주보다 오래됐습니다. 가장 오래된 주는 {week_range_text(oldest)}입니다.",
+    )
+
+
 def resolve_report_week(
-    requested: date | str | None, now: datetime | None = None, name: str = "week_start"
+    requested: date | str | None,
+    now: datetime | None = None,
+    name: str = "week_start",
+    max_weeks_back: int = DEFAULT_MAX_WEEKS_BACK,
 ) -> date:
     """The KST Monday of the week to report: `requested` (any day of it), or the last complete week.
 
-    A week that has not ended yet is refused: its counts would still be growing.
+    A week that has not ended yet is refused (its counts would still be growing), and so is one more
+    than `max_weeks_back` weeks back (VOC_MAX_WEEKS_BACK).
     """
     now = now or datetime.now(UTC)
     if requested is None:
         return last_complete_week(now)
     day = parse_week(requested, name) if isinstance(requested, str) else requested
     monday = week_monday(day)
+    if too_old := too_old_texts(monday, now, max_weeks_back):
+        raise WeekError(f"{name} {day.isoformat()}: {too_old[0]}", slack_text=too_old[1])
     if not has_ended(monday, now):
         latest = last_complete_week(now)
         raise WeekError(
@@ -101,8 +142,19 @@ def resolve_report_week(
     return monday
 
 
-def week_from_text(text: str, now: datetime) -> date | None:
-    """The KST Monday of the week `text` names (grammar above), or None when it names none."""
+def week_from_text(text: str, now: datetime, max_weeks_back: int = DEFAULT_MAX_WEEKS_BACK) -> date | None:
+    """The KST Monday of the week `text` names (grammar above), or None when it names none.
+
+    A week more than `max_weeks_back` weeks back raises WeekTooOldError with the answer to give.
+    """
+    week = _named_week(text, now)
+    if week is not None and (too_old := too_old_texts(week, now, max_weeks_back)):
+        raise WeekTooOldError(too_old[0], slack_text=f":calendar: {too_old[1]}")
+    return week
+
+
+def _named_week(text: str, now: datetime) -> date | None:
+    """The KST Monday of the week `text` names, however old, or None when it names none."""
     words = " ".join(text.split()).rstrip(".?!").strip()
     if not words:
         return None

@@ -250,3 +250,17 @@ def test_a_domain_scoped_source_table_is_split_into_its_three_parts(tmp_path: Pa
     manifest = json.loads((project / "target" / "manifest.json").read_text(encoding="utf-8"))
     source = manifest["sources"]["source.voc_weekly.zendesk.zendesk_voc_classified"]
     assert source["relation_name"] == "`example.com:voc-project`.`zendesk_v2`.`voc-classified`"
+
+
+def test_a_week_start_older_than_the_limit_fails_the_run_in_one_line(
+    prefect_server: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (issue 16): `week_start` years back started a run that read every partition since."""
+    monkeypatch.setenv("VOC_MAX_WEEKS_BACK", "52")
+    state = voc_weekly_report(week_start="2020-01-06", dry_run=True, return_state=True)
+    assert state.is_failed()
+    assert re.fullmatch(
+        r"week_start 2020-01-06: the week 2020-01-06 ~ 2020-01-12 is \d+ weeks back, older than the 52 "
+        r"weeks VOC_MAX_WEEKS_BACK allows .*",
+        state.message or "",
+    )

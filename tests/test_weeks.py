@@ -10,6 +10,7 @@ import pytest
 from flows.errors import WeekError
 from flows.weeks import (
     WeekTextError,
+    WeekTooOldError,
     has_ended,
     kst_text,
     last_complete_week,
@@ -125,3 +126,44 @@ def test_week_from_text_refuses_text_that_names_no_week(text: str) -> None:
     with pytest.raises(WeekTextError):
         week_from_text(text, NOW)
     assert issubclass(WeekTextError, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("requested", "limit", "refused"),
+    [
+        ("2025-11-24", 52, False),  # 52 weeks back (the last complete week, 11-16, is 1 back)
+        ("2025-11-23", 52, True),  # 53 weeks back
+        ("2021-01-04", 52, True),  # 300-odd weeks back: would scan every partition since
+        ("2026-11-16", 1, False),
+        ("2026-11-09", 1, True),
+        ("2021-01-04", 520, False),
+    ],
+)
+def test_a_week_older_than_the_limit_is_refused_in_one_line(
+    requested: str, limit: int, refused: bool
+) -> None:
+    """Regression (issue 16): a week years back was read from then until now; now it is refused."""
+    if not refused:
+        assert resolve_report_week(requested, NOW, "--week", max_weeks_back=limit).isoformat() <= requested
+        return
+    with pytest.raises(WeekError) as error:
+        resolve_report_week(requested, NOW, "--week", max_weeks_back=limit)
+    message = str(error.value)
+    assert message.startswith(f"--week {requested}: the week ") and "\n" not in message
+    assert f"older than the {limit} weeks VOC_MAX_WEEKS_BACK allows" in message
+    assert "조회할 수 있는" in error.value.slack_text
+
+
+def test_the_default_limit_is_52_weeks() -> None:
+    assert resolve_report_week("2025-11-24", NOW) == date(2025, 11, 24)
+    with pytest.raises(WeekError, match="is 53 weeks back"):
+        resolve_report_week("2025-11-17", NOW)
+
+
+@pytest.mark.parametrize("text", ["300주 전", "53주 전", "2020-01-06", "2025-11-22"])
+def test_a_mention_naming_a_week_older_than_the_limit_gets_its_own_answer(text: str) -> None:
+    with pytest.raises(WeekTooOldError) as error:
+        week_from_text(text, NOW, max_weeks_back=52)
+    assert error.value.slack_text.startswith(":calendar: 요청한 주(")
+    assert "가장 오래된 주는 2025-11-24 ~ 2025-11-30입니다." in error.value.slack_text
+    assert week_from_text("52주 전", NOW, max_weeks_back=52) == date(2025, 11, 24)

@@ -87,6 +87,62 @@
     {{ voc_regexp_replace(expression, '^[\\s\\p{Z}]+|[\\s\\p{Z}]+$', '') }}
 {%- endmacro %}
 
+{% macro voc_invisible_pattern() -%}
+    {#- Characters no one can see that still make two texts differ: format characters (zero-width
+        spaces and joiners, the byte-order mark, bidi marks: Unicode Cf) and control characters other
+        than whitespace (C0, DEL, C1). -#}
+    {{ return('[\\x00-\\x08\\x0B\\x0E-\\x1F\\x7F-\\x9F\\p{Cf}]') }}
+{%- endmacro %}
+
+{% macro voc_clean_text(expression) -%}
+    {#- Text that is compared or grouped (ids, the category levels, the emotion, keywords), the same
+        on every adapter: invisible characters removed, Unicode NFC, whitespace trimmed. '부정' typed
+        in NFD (decomposed jamo), with a zero-width space or a BOM, is then '부정', and a category in
+        NFD is the same category as in NFC, not a second one that looks identical in Slack. -#}
+    {{ voc_trim(voc_nfc(voc_regexp_replace(expression, voc_invisible_pattern(), ''))) }}
+{%- endmacro %}
+
+{% macro voc_strip_controls(expression) -%}
+    {#- Free text (titles, bodies): control characters removed, tab and newline kept. Nothing from a
+        ticket can then clear a terminal, retitle its window or hide text (ESC sequences), in a
+        preview, a prompt or a Slack message. -#}
+    {{ voc_regexp_replace(expression, '[\\x00-\\x08\\x0B-\\x1F\\x7F-\\x9F]', '') }}
+{%- endmacro %}
+
+{% macro voc_missing_texts() -%}
+    {#- What exports write for "no value" (pandas' and spreadsheets' placeholders), lowercase. -#}
+    {{ return(['', 'none', 'null', 'nan', 'nat', 'na', 'n/a', '<na>', '#n/a', '#na', 'nil', 'undefined',
+        '-nan', '-']) }}
+{%- endmacro %}
+
+{% macro voc_nullif_placeholder(cleaned) -%}
+    {#- Cleaned text (voc_clean_text), or NULL when it is blank or a placeholder ('None', 'nan', …). -#}
+    case
+        when lower({{ cleaned }}) in ('{{ voc_missing_texts() | join("', '") }}') then null
+        else {{ cleaned }}
+    end
+{%- endmacro %}
+
+{% macro voc_ticket_id(column) -%}
+    {#- A source id as the ticket's key: text, cleaned like every compared text (so ' D13', 'D13 ' and
+        'D13' are one ticket), and NULL when blank or a placeholder: such rows are counted as rows
+        without an id (stg_zendesk__voc_tickets_rejected), never merged into a few "tickets". -#}
+    {{ voc_nullif_placeholder(voc_clean_text('cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ')')) }}
+{%- endmacro %}
+
+{% macro voc_nfc(expression) -%}
+    {#- Unicode normalization form C (composed characters). -#}
+    {{ return(adapter.dispatch('voc_nfc', 'voc_weekly')(expression)) }}
+{%- endmacro %}
+
+{% macro default__voc_nfc(expression) -%}
+    nfc_normalize({{ expression }})
+{%- endmacro %}
+
+{% macro bigquery__voc_nfc(expression) -%}
+    normalize({{ expression }}, nfc)
+{%- endmacro %}
+
 {% macro voc_truncate(expression, max_chars) -%}
     {#- Cuts text to max_chars, marking the cut with an ellipsis so nobody mistakes it for the whole. -#}
     case

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from flows.formatting import keyword_text
 from flows.report import WEEK_LABELS, CategoryChange, Sample, WeeklyReport
 from flows.slack import mrkdwn
 from flows.weeks import week_range_text
@@ -26,7 +27,7 @@ class FollowUp:
 
 def failed_follow_up(change: CategoryChange, reason: str) -> FollowUp:
     """The one-line reply for a category whose analysis could not be made (no trace, no secrets)."""
-    text = f":warning: 후속 분석을 생성하지 못했습니다 (사유: {mrkdwn.escape(reason)})"
+    text = f":warning: 후속 분석을 생성하지 못했습니다 (사유: {mrkdwn.escape(mrkdwn.clip(reason, 300))})"
     return FollowUp(category=change, body=text, origin="failed")
 
 
@@ -38,7 +39,8 @@ def builtin_follow_up(report: WeeklyReport, change: CategoryChange) -> FollowUp:
     if growing:
         lines += ["", "*늘어난 키워드*"]
         lines += [
-            f"• {mrkdwn.escape(kw.keyword)}: {kw.prev_tickets} → {kw.last_tickets} (+{kw.ticket_change})"
+            f"• {mrkdwn.escape(keyword_text(kw.keyword))}: {kw.prev_tickets} → {kw.last_tickets} "
+            f"(+{kw.ticket_change})"
             for kw in growing[:TOP_KEYWORDS]
         ]
     lines += ["", "*대표 VOC 예시*"]
@@ -50,8 +52,8 @@ def builtin_follow_up(report: WeeklyReport, change: CategoryChange) -> FollowUp:
 
 
 def _example_line(sample: Sample) -> str:
-    """A quoted, masked example: '> [부정] title — detail'."""
+    """A quoted, masked example: '> [부정] title — detail', clipped whole (every part is data)."""
     text = " — ".join(part.strip() for part in (sample.title, sample.detail) if part and part.strip())
     emotion = f"[{sample.emotion}] " if sample.emotion else ""
-    flat = " ".join(text.split())
-    return f"> {mrkdwn.escape(emotion + mrkdwn.clip(flat, EXAMPLE_CHARS))}"
+    flat = " ".join((emotion + text).split())
+    return f"> {mrkdwn.escape(mrkdwn.clip(flat, EXAMPLE_CHARS))}"

@@ -12,6 +12,7 @@ from string import Template
 
 from flows.formatting import (
     baseline_weeks_text,
+    keyword_text,
     neg_ratio_text,
     q_text,
     streak_text,
@@ -86,7 +87,7 @@ def _keyword_lines(report: WeeklyReport, category: CategoryKey) -> str:
     if not growing:
         return "(늘어난 키워드 없음)"
     return "\n".join(
-        f"- {as_data(kw.keyword)}: {kw.prev_tickets} → {kw.last_tickets} (+{kw.ticket_change})"
+        f"- {as_data(keyword_text(kw.keyword))}: {kw.prev_tickets} → {kw.last_tickets} (+{kw.ticket_change})"
         for kw in growing
     )
 

@@ -30,7 +30,7 @@ from flows.slack.mentions import (
     started,
     who_to_ask,
 )
-from flows.weeks import WeekTextError, has_ended, week_range_text
+from flows.weeks import WeekTextError, WeekTooOldError, has_ended, week_range_text
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +83,10 @@ def handle_command(
         ack(text=refusal_text(settings), response_type="ephemeral")
         return
     try:
-        week = requested_week(text, now)
+        week = requested_week(text, now, settings.max_weeks_back)
+    except WeekTooOldError as exc:  # older than VOC_MAX_WEEKS_BACK
+        ack(text=exc.slack_text, response_type="ephemeral")
+        return
     except WeekTextError:
         ack(text=BAD_WEEK_TEXT, response_type="ephemeral")
         return

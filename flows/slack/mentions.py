@@ -29,7 +29,15 @@ from flows.settings import VocSettings
 from flows.slack import mrkdwn
 from flows.slack.ledger import DeliveryLedger
 from flows.slack.messages import SUMMARY_KEY
-from flows.weeks import WeekTextError, has_ended, last_complete_week, week_from_text, week_range_text
+from flows.weeks import (
+    DEFAULT_MAX_WEEKS_BACK,
+    WeekTextError,
+    WeekTooOldError,
+    has_ended,
+    last_complete_week,
+    week_from_text,
+    week_range_text,
+)
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun
@@ -156,7 +164,7 @@ def handle_mention(
         logger.info("Mention in %s refused: not an allowed channel (VOC_BOT_ALLOWED_CHANNELS)", channel)
         reply(refusal_text(settings))
         return
-    week = _week_or_answer(event, reply, now or datetime.now(UTC), USAGE_TEXT)
+    week = _week_or_answer(event, reply, now or datetime.now(UTC), USAGE_TEXT, settings.max_weeks_back)
     if week is not None:
         request = ReportRequest(channel, week, ask_key("mention", channel, str(event["ts"])), thread_ts)
         start_unless_delivered(client, settings, request, reply, start)
@@ -185,16 +193,21 @@ def handle_direct_message(
         logger.info("DM from %s refused: not in VOC_BOT_ALLOWED_USERS", user)
         reply(f"{DM_USER_REFUSAL_TEXT} {who_to_ask(settings)}")
         return
-    week = _week_or_answer(event, reply, now or datetime.now(UTC), DM_USAGE_TEXT)
+    week = _week_or_answer(event, reply, now or datetime.now(UTC), DM_USAGE_TEXT, settings.max_weeks_back)
     if week is not None:
         request = ReportRequest(channel, week, ask_key("dm", channel, str(event["ts"])))
         start_unless_delivered(client, settings, request, reply, start)
 
 
-def _week_or_answer(event: dict[str, Any], reply: Reply, now: datetime, usage: str) -> date | None:
+def _week_or_answer(
+    event: dict[str, Any], reply: Reply, now: datetime, usage: str, max_weeks_back: int
+) -> date | None:
     """The week a message names (none: the latest complete one), or None after saying why there is none."""
     try:
-        week = requested_week(str(event.get("text") or ""), now)
+        week = requested_week(str(event.get("text") or ""), now, max_weeks_back)
+    except WeekTooOldError as exc:  # older than VOC_MAX_WEEKS_BACK
+        reply(exc.slack_text)
+        return None
     except WeekTextError:
         reply(usage)
         return None
@@ -204,12 +217,13 @@ def _week_or_answer(event: dict[str, Any], reply: Reply, now: datetime, usage: s
     return week
 
 
-def requested_week(text: str, now: datetime) -> date:
+def requested_week(text: str, now: datetime, max_weeks_back: int = DEFAULT_MAX_WEEKS_BACK) -> date:
     """The week `text` names, mentions of users left out; naming none, the latest complete week.
 
-    The latest complete week is fixed now, so the same ask next week is a new report.
+    The latest complete week is fixed now, so the same ask next week is a new report. A week more
+    than `max_weeks_back` weeks back raises WeekTooOldError (with the answer to give).
     """
-    return week_from_text(_MENTION.sub(" ", text), now) or last_complete_week(now)
+    return week_from_text(_MENTION.sub(" ", text), now, max_weeks_back) or last_complete_week(now)
 
 
 def start_unless_delivered(

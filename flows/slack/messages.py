@@ -45,6 +45,12 @@ SECTION_TEXT_LIMIT = 3000
 FIELD_TEXT_LIMIT = 2000
 FIELDS_PER_SECTION = 10
 LABEL_LIMIT = 200  # a category label longer than this is clipped (before escaping)
+# The budget every message we post is held to, with room under Slack's limits: at most 40 blocks
+# (of 50) and 11,000 characters of text in its blocks (Slack refuses much past 12,000 with
+# msg_blocks_too_long, and truncates a message past 40,000). The summary lists fewer categories
+# ('외 N건') and a long reply continues in another message, rather than break either.
+MESSAGE_BLOCK_BUDGET = 40
+MESSAGE_TEXT_BUDGET = 11_000
 
 LISTED_SEVERITIES: tuple[Severity, ...] = ("CRITICAL", "MONITOR", "IMPROVED")
 SEVERITY_TITLES: dict[Severity, str] = {
@@ -89,6 +95,28 @@ def _md(text: str) -> MarkdownTextObject:
 
 def _to_dicts(blocks: list[Block]) -> tuple[dict[str, Any], ...]:
     return tuple(block.to_dict() for block in blocks)
+
+
+def block_text_length(blocks: list[Block] | tuple[dict[str, Any], ...]) -> int:
+    """Characters of text in the blocks: every `text` of every block, field, element and button."""
+    total = 0
+    pending: list[Any] = [block.to_dict() if isinstance(block, Block) else block for block in blocks]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key == "text" and isinstance(item, str):
+                    total += len(item)
+                else:
+                    pending.append(item)
+        elif isinstance(value, list):
+            pending.extend(value)
+    return total
+
+
+def within_budget(blocks: list[Block]) -> bool:
+    """Whether a message of these blocks stays within MESSAGE_BLOCK_BUDGET and MESSAGE_TEXT_BUDGET."""
+    return len(blocks) <= MESSAGE_BLOCK_BUDGET and block_text_length(blocks) <= MESSAGE_TEXT_BUDGET
 
 
 def period_text(report: WeeklyReport) -> str:
@@ -169,15 +197,24 @@ def build_summary(
     if links:
         foot.append(ActionsBlock(elements=links))
 
+    # The 🔎 section (at most MAX_ROLLUP_LINES short lines) comes first out of the budget.
     rollups = rollup_blocks(report)
-    # Each severity costs at most: divider, title, its field sections and the overflow line.
-    per_severity_budget = (MAX_BLOCKS - len(head) - len(foot) - len(rollups)) // len(LISTED_SEVERITIES) - 3
-    max_listed = min(max_per_severity, per_severity_budget * FIELDS_PER_SECTION)
-    body: list[Block] = []
-    for severity in LISTED_SEVERITIES:
-        if changes := report.with_severity(severity):
-            body += _severity_blocks(severity, significant_first(changes), max_listed)
-    body += rollups
+    # Each severity costs at most: divider, title, its field sections and the overflow line. Then
+    # as many categories per severity as keep the message within its budget (long labels fill the
+    # text budget long before the block budget); the rest are counted as '외 N건'.
+    per_severity_budget = (MESSAGE_BLOCK_BUDGET - len(head) - len(foot) - len(rollups)) // len(
+        LISTED_SEVERITIES
+    ) - 3
+    max_listed = max(min(max_per_severity, per_severity_budget * FIELDS_PER_SECTION), 0)
+    while True:
+        body: list[Block] = []
+        for severity in LISTED_SEVERITIES:
+            if changes := report.with_severity(severity):
+                body += _severity_blocks(severity, significant_first(changes), max_listed)
+        body += rollups
+        if within_budget(head + body + foot) or max_listed == 0:
+            break
+        max_listed -= 1
 
     text = f"Weekly VOC 변화 · {period_text(report)} · {counts_text(report)}"
     return SlackMessage(key=SUMMARY_KEY, text=text, blocks=_to_dicts(head + body + foot))
@@ -214,6 +251,11 @@ def data_notes(coverage: Coverage) -> list[str]:
             f":warning: ID가 없는 원본 행 {coverage.rows_without_id}건은 집계에서 제외했습니다 "
             f"(기준주 {coverage.baseline_rows_without_id}건 · 비교주 {coverage.report_rows_without_id}건)."
         )
+    if coverage.rows_without_create_time:
+        notes.append(
+            f":warning: 생성 시각(event_create_time)이 없는 원본 행 {coverage.rows_without_create_time}건은 "
+            "어느 주에도 집계하지 않았습니다."
+        )
     if coverage.future_tickets and coverage.last_future_ticket_at is not None:
         notes.append(
             f":warning: 생성 시각이 실행 시각보다 늦은 티켓 {coverage.future_tickets}건"
@@ -244,18 +286,21 @@ def reply_key(category: CategoryKey, page: int = 1) -> str:
 def build_follow_up_messages(follow_up: FollowUp) -> list[SlackMessage]:
     """A category's thread reply: heading with its figures, then the analysis.
 
-    A long analysis is split into several sections, and past Slack's block limit into several
-    messages, so nothing is ever cut off.
+    A long analysis is split into several sections, and past the message budget (blocks or text)
+    into several messages, so nothing is ever cut off and Slack refuses none of them.
     """
     change = follow_up.category
     label = mrkdwn.escape(mrkdwn.clip(change.category_label, LABEL_LIMIT))
     heading = SectionBlock(text=_md(f"*[{change.severity}] {label}*\n{reply_figures_text(change)}"))
-    sections: list[Block] = [
-        SectionBlock(text=_md(piece)) for piece in mrkdwn.split(follow_up.body, SECTION_TEXT_LIMIT)
-    ]
     fallback = f"[{change.severity}] {mrkdwn.clip(label, 150)} 후속 분석"
 
-    pages = [sections[i : i + MAX_BLOCKS - 1] for i in range(0, len(sections), MAX_BLOCKS - 1)] or [[]]
+    pages: list[list[Block]] = [[]]
+    for piece in mrkdwn.split(follow_up.body, SECTION_TEXT_LIMIT):
+        section = SectionBlock(text=_md(piece))
+        page = ([heading] if len(pages) == 1 else []) + pages[-1] + [section]
+        if pages[-1] and not within_budget(page):
+            pages.append([])
+        pages[-1].append(section)
     return [
         SlackMessage(
             key=reply_key(change.category, number),

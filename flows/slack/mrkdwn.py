@@ -13,12 +13,23 @@ _ENTITY_TAIL = re.compile(r"&[a-z]{0,4}$")
 _CODE = re.compile(r"```.*?```|`[^`\n]+`", re.DOTALL)
 
 
-def escape(text: str) -> str:
-    """Escape the three characters Slack treats as markup (`&`, `<`, `>`).
+# C0 and C1 control characters and DEL, except tab and newline: a terminal acts on them (ESC
+# sequences set its title, clear it, hide text), and no message needs them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
-    `<!channel>`, `<@U123>` and `<#C1>` in data become inert text; nothing else needs escaping.
+
+def strip_controls(text: str) -> str:
+    """`text` without control characters (tab and newline kept)."""
+    return _CONTROL.sub("", text)
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack treats as markup (`&`, `<`, `>`), and drop control characters.
+
+    `<!channel>`, `<@U123>` and `<#C1>` in data become inert text; nothing else needs escaping. Every
+    text from data goes through here before it is posted, previewed or printed.
     """
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return strip_controls(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def clip(text: str, limit: int) -> str:

@@ -9,10 +9,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from flows.errors import DbtError, WarehouseLockedError
 from flows.settings import VocSettings
 from flows.warehouse.bigquery import dbt_profile_env
+from flows.warehouse.dbt_vars import check_vars
+from flows.weeks import last_complete_week
 
 PROJECT_NAME = "voc_weekly"
 REPORT_MODELS = (
@@ -87,15 +90,35 @@ def invoke_dbt(settings: VocSettings, args: list[str], *, node_tasks: bool = Tru
 def with_report_week(args: list[str]) -> list[str]:
     """dbt arguments that set var report_week: the caller's, or else the last complete KST week.
 
-    The SQL takes the week only from this var. Other `--vars` are kept, merged into one option;
-    `--vars` that are not a YAML mapping go to dbt untouched, for dbt to report.
+    The SQL takes the week only from this var. `--vars` are checked (flows/warehouse/dbt_vars.py)
+    and passed as the checked values, merged into one option. `--vars` that are not a YAML mapping
+    go to dbt untouched, for dbt to report.
     """
+    week = last_complete_week().isoformat()
+    found = _vars_option(args)
+    if found is None:
+        return (
+            args
+            if any(arg.partition("=")[0] == "--vars" for arg in args)
+            else [*args, "--vars", json.dumps({"report_week": week})]
+        )
+    start, end, given = found
+    merged = {**given, "report_week": given.get("report_week", week)}
+    return [*args[:start], "--vars", json.dumps(merged), *args[end:]]
+
+
+def requested_report_week(args: list[str]) -> str | None:
+    """The report_week that `--vars` in dbt arguments set (checked), or None."""
+    found = _vars_option(args)
+    return found[2].get("report_week") if found else None
+
+
+def _vars_option(args: list[str]) -> tuple[int, int, dict[str, Any]] | None:
+    """Where `--vars` is in dbt arguments (start, end) and its vars, checked; None without one, or
+    when it is not a YAML mapping (dbt's to report)."""
     from dbt.clients.yaml_helper import load_yaml_text  # how dbt itself reads --vars
     from dbt_common.exceptions import DbtValidationError
 
-    from flows.weeks import last_complete_week
-
-    week = {"report_week": last_complete_week().isoformat()}
     for position, arg in enumerate(args):
         name, equals, inline = arg.partition("=")
         if name != "--vars":
@@ -103,12 +126,11 @@ def with_report_week(args: list[str]) -> list[str]:
         try:
             given = load_yaml_text(inline if equals else next(iter(args[position + 1 :]), ""))
         except DbtValidationError:
-            return args
-        if not isinstance(given, dict) or "report_week" in given:
-            return args
-        end = position + (1 if equals else 2)
-        return [*args[:position], "--vars", json.dumps({**given, **week}, default=str), *args[end:]]
-    return [*args, "--vars", json.dumps(week)]
+            return None
+        if not isinstance(given, dict):
+            return None
+        return position, position + (1 if equals else 2), check_vars(given)
+    return None
 
 
 def _invoke_prefect_dbt(settings: VocSettings, project_dir: Path, args: list[str]) -> None:

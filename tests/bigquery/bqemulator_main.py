@@ -1,9 +1,10 @@
-"""Start bqemulator with one translation fix the product's SQL needs (run by the emulator's own venv).
+"""Start bqemulator with two translation fixes the product's SQL needs (run by the emulator's own venv).
 
 bqemulator 1.4.0 passes BigQuery's `DATE_TRUNC(d, ISOWEEK)` to DuckDB unchanged, and DuckDB rejects
 the `ISOWEEK` specifier. The ISO week starts on Monday, which is DuckDB's own `week` unit, so the
-fix is the same call with that unit, cast back to DATE as BigQuery returns it. The product's SQL
-stays as it runs on BigQuery; only the emulator's translation is corrected.
+fix is the same call with that unit, cast back to DATE as BigQuery returns it. It also passes
+`NORMALIZE(s, NFC)` unchanged, and DuckDB's NFC is `nfc_normalize(s)`. The product's SQL stays as it
+runs on BigQuery; only the emulator's translation is corrected.
 """
 
 from __future__ import annotations
@@ -28,6 +29,22 @@ class DateTruncIsoweekRule(TranslationRule):
         """Truncate to DuckDB's Monday-start week and keep BigQuery's DATE type."""
         monday = exp.DateTrunc(this=node.this.copy(), unit=exp.Literal.string("WEEK"))
         return exp.Cast(this=monday, to=exp.DataType.build("DATE"))
+
+
+@register
+class NormalizeNfcRule(TranslationRule):
+    """`NORMALIZE(s)` / `NORMALIZE(s, NFC)` → `nfc_normalize(s)`."""
+
+    name = "NORMALIZE_NFC"
+
+    def applies_to(self, node: exp.Expression) -> bool:
+        """Match NORMALIZE calls in the default form (NFC)."""
+        form = node.args.get("form") if isinstance(node, exp.Normalize) else None
+        return isinstance(node, exp.Normalize) and (not form or form.name.upper() == "NFC")
+
+    def rewrite(self, node: exp.Expression) -> exp.Expression:
+        """DuckDB's NFC function."""
+        return exp.Anonymous(this="nfc_normalize", expressions=[node.this.copy()])
 
 
 if __name__ == "__main__":

@@ -30,7 +30,11 @@ class SourceScan:
 
 
 def source_scan(compiled_sql: str, source_table: str) -> SourceScan | None:
-    """The partition bounds and columns a compiled query reads of `source_table` (None: not at all)."""
+    """The partition bounds and columns a compiled query reads of `source_table` (None: not at all).
+
+    A select filtered on `event_create_time IS NULL` alone reads only the partition BigQuery keeps for
+    rows without a time (the rejected-rows view counts them): it is not a scan of the window.
+    """
     tree = sqlglot.parse_one(compiled_sql, read="bigquery")
     name = source_table.split(".")[-1]
     for select in tree.find_all(exp.Select):
@@ -40,6 +44,8 @@ def source_scan(compiled_sql: str, source_table: str) -> SourceScan | None:
             continue
         since = until = None
         where = select.args.get("where")
+        if where and _is_null_partition(where.this):
+            continue
         for comparison in where.find_all(exp.GTE, exp.GT, exp.LT, exp.LTE) if where else ():
             column, bound = comparison.this, comparison.expression
             if isinstance(column, exp.Column) and column.name == "event_create_time":
@@ -53,6 +59,16 @@ def source_scan(compiled_sql: str, source_table: str) -> SourceScan | None:
         columns = ("*",) if stars else tuple(p.alias_or_name for p in select.selects)
         return SourceScan(columns, since, until)
     return None
+
+
+def _is_null_partition(condition: exp.Expression) -> bool:
+    """`event_create_time IS NULL`, and nothing else."""
+    return (
+        isinstance(condition, exp.Is)
+        and isinstance(condition.this, exp.Column)
+        and condition.this.name == "event_create_time"
+        and isinstance(condition.expression, exp.Null)
+    )
 
 
 def models_reading_the_source(manifest_path: Path, source: str) -> dict[str, list[str]]:

@@ -57,7 +57,16 @@ def _command(name: str, port: int) -> list[str]:
     if not (venv / ".installed").exists():
         raise RuntimeError(f"{venv} is missing: run `make {venv.name}/.installed` (make test does it)")
     if name == "crucible":
-        return [str(venv / "bin" / "crucible"), "serve", "--dialect", "bigquery", "--port", str(port)]
+        launcher = ROOT / "tests" / "bigquery" / "crucible_main.py"
+        return [
+            str(venv / "bin" / "python"),
+            str(launcher),
+            "serve",
+            "--dialect",
+            "bigquery",
+            "--port",
+            str(port),
+        ]
     launcher = ROOT / "tests" / "bigquery" / "bqemulator_main.py"
     return [
         str(venv / "bin" / "python"),

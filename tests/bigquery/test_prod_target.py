@@ -81,6 +81,30 @@ def test_prod_build_from_scratch_passes_every_model_unit_test_and_data_test(scra
     assert kinds.count("unit_test") >= 8 and kinds.count("test") >= 15
 
 
+# The staging rules for real exports (issue 21), as dbt unit tests that ran in the BigQuery rendering
+# above: NORMALIZE(…, NFC) and RE2 \p{Cf} for Unicode forms, zero-width characters and BOMs;
+# placeholder ids; control characters; deduplication as of the reported week's end; both read bounds.
+# Not here, because BigQuery cannot hold them: times with a UTC offset (a TIMESTAMP is an instant,
+# the offset is applied when the row is loaded) and nanoseconds (a TIMESTAMP has microseconds at
+# most); those are DuckDB-only rules of the export reader, tested in tests/test_hostile_inputs.py.
+STAGING_RULES_ON_BIGQUERY = (
+    "ids_are_trimmed_and_blank_or_placeholder_ids_are_no_id",
+    "unicode_forms_and_invisible_characters_do_not_make_texts_differ",
+    "control_characters_never_leave_the_warehouse",
+    "a_later_row_of_an_id_never_moves_a_ticket_out_of_a_reported_week",
+    "the_source_is_read_until_the_end_of_the_week_after_the_reported_week",
+    "rows_without_a_usable_id_or_time_are_kept_as_rejected",
+)
+
+
+@pytest.mark.parametrize("unit_test", STAGING_RULES_ON_BIGQUERY)
+def test_the_staging_rules_for_real_exports_pass_in_the_bigquery_rendering(
+    scratch_build: Build, unit_test: str
+) -> None:
+    [result] = [r for r in scratch_build.results if r["unique_id"].endswith(f".{unit_test}")]
+    assert result["unique_id"].startswith("unit_test.") and result["status"] == "pass"
+
+
 def test_marts_are_partitioned_by_week_and_hold_the_report_week(
     scratch_build: Build, crucible: Emulator
 ) -> None:
@@ -96,12 +120,16 @@ def test_a_scheduled_run_reads_only_the_source_partitions_of_the_weeks_it_report
     scratch_build: Build,
 ) -> None:
     # Only the staging views select from the source, each from 00:00 KST (15:00 UTC the Sunday
-    # before) on the first Monday of the multi-week baseline (var baseline_weeks, 8): never older.
+    # before) on the first Monday of the multi-week baseline (var baseline_weeks, 8): never older;
+    # and until the end of the week after the reported week: never newer (issue 16: a week years
+    # back read every partition from then until now).
     first_baseline_week = REPORT_WEEK - timedelta(weeks=8)
     baseline_start_utc = datetime.combine(first_baseline_week, time()) - timedelta(hours=9)
+    read_end_utc = datetime.combine(REPORT_WEEK + timedelta(weeks=2), time()) - timedelta(hours=9)
     views = ["stg_zendesk__voc_tickets", "stg_zendesk__voc_tickets_rejected"]
     assert sorted(scratch_build.source_scans) == views
     assert {scan.since for scan in scratch_build.source_scans.values()} == {baseline_start_utc}
+    assert {scan.until for scan in scratch_build.source_scans.values()} == {read_end_utc}
     # Every other model that needs tickets reads them through those views, hence the same bound.
     readers = scratch_build.models_reading_the_source
     assert set(readers) == {

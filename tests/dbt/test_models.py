@@ -276,6 +276,7 @@ def test_bigquery_rendering_of_every_dispatch_macro_is_valid_bigquery_sql(
     assert "isoweek" in rendered["voc_kst_week_start"].lower()
     assert "r'" in rendered["voc_regexp_replace"]
     assert "float64" in rendered["voc_type_double"].lower()  # raw strings keep the regex backslashes
+    assert "normalize(" in rendered["voc_nfc"].lower() and "nfc_normalize" not in rendered["voc_nfc"]
 
 
 def test_week_before_the_data_is_a_clear_error_not_an_empty_report(built: dict[str, Any]) -> None:
@@ -322,7 +323,9 @@ def test_an_empty_report_week_stops_dbt_in_one_line(tmp_path: Path, monkeypatch:
     monkeypatch.setenv("VOC_HOME", str(tmp_path / ".voc"))
     result = CliRunner().invoke(app, ["dbt", "parse", "--vars", '{"report_week": ""}'])
     assert result.exit_code == 2
-    assert result.stderr.strip().splitlines()[-1] == f"error: dbt parse failed: {MISSING_WEEK}"
+    assert result.stderr.strip().splitlines() == [
+        "error: --vars: report_week='': must be a day as YYYY-MM-DD"
+    ]
 
 
 def bare_dbt(tmp_path: Path, args: list[str]) -> str:
@@ -369,12 +372,18 @@ def test_bare_dbt_without_the_settings_says_which_one_is_required(
     ("args", "expected"),
     [
         (["build"], ["build", "--vars", '{"report_week": "<week>"}']),
-        (["build", "--vars", "{report_week: 2026-11-18}"], ["build", "--vars", "{report_week: 2026-11-18}"]),
+        (
+            ["build", "--vars", "{report_week: 2026-11-18}"],
+            ["build", "--vars", '{"report_week": "2026-11-18"}'],
+        ),
         (
             ["build", "--vars", "{critical_increase_pct: 50}", "-s", "x"],
             ["build", "--vars", '{"critical_increase_pct": 50, "report_week": "<week>"}', "-s", "x"],
         ),
-        (["run", "--vars={fdr_alpha: 1}"], ["run", "--vars", '{"fdr_alpha": 1, "report_week": "<week>"}']),
+        (
+            ["run", "--vars={fdr_alpha: 0.1}"],
+            ["run", "--vars", '{"fdr_alpha": 0.1, "report_week": "<week>"}'],
+        ),
         (["build", "--vars", "{not yaml"], ["build", "--vars", "{not yaml"]),  # dbt's to report
     ],
 )

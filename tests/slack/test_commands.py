@@ -270,3 +270,14 @@ def test_an_expired_response_url_is_logged_and_the_report_still_starts(
     command(payload, client, settings, starts)
     assert starts.weeks == [WEEK]
     assert any(line.startswith(f"Could not answer /voc-weekly in {CHANNEL}: ") for line in caplog.messages)
+
+
+def test_a_week_older_than_the_limit_is_refused_in_the_ack(
+    slack_server: SlackServer, client: WebClient, settings: VocSettings, starts: RecordedStarts
+) -> None:
+    """Regression (issue 16): a week years back would read every partition from then until now."""
+    limited = settings.model_copy(update={"max_weeks_back": 52})
+    ack = command(slash_command(slack_server, "300주 전"), client, limited, starts)
+    assert acked(ack)["text"].startswith(":calendar: 요청한 주(")
+    assert "52주보다 오래됐습니다" in acked(ack)["text"]
+    assert starts.requests == []

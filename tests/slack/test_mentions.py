@@ -581,3 +581,14 @@ def test_a_dm_run_that_cannot_start_is_said_in_the_dm(slack_server: SlackServer,
         ACK_TEXT,
         ":x: 리포트를 시작하지 못했습니다: 배포 voc-weekly-report/no-such 를 찾을 수 없습니다.",
     ]
+
+
+def test_week_older_than_the_limit_is_refused_in_its_thread(
+    slack_server: SlackServer, client: WebClient, settings: VocSettings, starts: RecordedStarts
+) -> None:
+    """Regression (issue 16): `300주 전` started a report that read every partition since then."""
+    event = mention_event("300주 전")
+    mention(event, client, settings.model_copy(update={"max_weeks_back": 52}), starts)
+    [answer] = replies(slack_server, event["ts"])
+    assert answer.startswith(":calendar: 요청한 주(") and "52주보다 오래됐습니다" in answer
+    assert starts.requests == []

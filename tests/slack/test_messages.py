@@ -9,10 +9,15 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
+from flows.formatting import KEYWORD_CHARS
 from flows.llm.followups import builtin_follow_up, failed_follow_up
+from flows.outcome import messages_preview
 from flows.slack.messages import (
     MAX_BLOCKS,
+    MESSAGE_BLOCK_BUDGET,
+    MESSAGE_TEXT_BUDGET,
     SlackMessage,
+    block_text_length,
     build_follow_up_messages,
     build_summary,
     preview,
@@ -27,6 +32,10 @@ def assert_valid(message: SlackMessage) -> None:
     """What Slack requires of every message we send (SPEC §5)."""
     assert message.text.strip(), "a plain-text fallback is always set"
     assert 0 < len(message.blocks) <= MAX_BLOCKS
+    # The budget every message is held to (README: "Message size"), well inside Slack's limits.
+    assert len(message.blocks) <= MESSAGE_BLOCK_BUDGET
+    assert block_text_length(message.blocks) <= MESSAGE_TEXT_BUDGET
+    assert len(message.text) <= 4000
     for block in message.blocks:
         Block.parse(block).validate_json()  # raises SlackObjectFormationError
         if block["type"] == "section":
@@ -396,3 +405,91 @@ def test_rollup_names_and_drivers_cannot_ping_anyone() -> None:
     summary = build_summary(weekly_report([change("a / b / c", 10, 10, "STABLE")], rollups=[hostile]))
     assert_valid(summary)
     assert not MENTION.search(rollup_section(summary) or "")
+
+
+# Message size (issue 21): the summary and the replies stay within the documented budget.
+
+LONG_LEVEL = "아주 긴 분류 이름 & <태그>" * 9  # ~150 characters, longer once escaped
+
+
+@pytest.mark.parametrize("max_per_severity", [20, 100])  # the default and the largest allowed
+@pytest.mark.parametrize("label_chars", [30, 150, 200])
+def test_summary_stays_within_the_budget_whatever_the_labels_and_the_setting(
+    max_per_severity: int, label_chars: int
+) -> None:
+    """Regression: with VOC_SUMMARY_MAX_PER_SEVERITY=100 a summary carried 31,490 characters of text
+    (72,937 with 150-character labels), and 15,093 with the default and long labels."""
+    changes = [
+        change(f"{LONG_LEVEL[: label_chars - 12]} / {severity[:3]} / {i:03d}", 20, 40 + i, severity)
+        for severity in ("CRITICAL", "MONITOR", "IMPROVED")
+        for i in range(120)
+    ]
+    summary = build_summary(weekly_report(changes), max_per_severity=max_per_severity)
+    assert_valid(summary)
+    texts = sections(summary)
+    listed = {
+        severity: sum(f" / {severity[:3]} / " in text for text in texts) for severity in ("CRI", "MON", "IMP")
+    }
+    assert all(n >= 1 for n in listed.values()), listed
+    # Every category is either listed or counted in its severity's '외 N건'.
+    hidden = [int(text[2:-1]) for text in texts if re.fullmatch(r"외 \d+건", text)]
+    assert sum(listed.values()) + sum(hidden) == 360, (listed, hidden)
+    assert any(" / CRI / 119" in text for text in texts)  # the largest changes are the ones shown
+
+
+def test_a_huge_keyword_is_clipped_and_the_reply_stays_within_the_budget() -> None:
+    """Regression: one 200,000-character keyword made a reply of 147,157 characters in 50 blocks."""
+    label = "a / b / c"
+    huge = "키워드" * 66_667
+    report = weekly_report(
+        [change(label, 10, 30, "CRITICAL")],
+        samples=[sample(label, "reported", 1, huge, huge), sample(label, "baseline", 1, huge, huge)],
+        keywords=[keyword(label, huge, 0, 9, 1), keyword(label, "로그인", 1, 5, 2)],
+    )
+    (message,) = build_follow_up_messages(builtin_follow_up(report, report.follow_ups[0]))
+    assert_valid(message)
+    lines = preview(message).splitlines()
+    keyword_line = next(line for line in lines if line.startswith("• 키워드"))
+    assert len(keyword_line) <= KEYWORD_CHARS + 20 and "…" in keyword_line
+    assert "• 로그인: 1 → 5 (+4)" in lines
+
+
+def test_a_long_analysis_continues_in_messages_that_each_stay_within_the_budget() -> None:
+    report = weekly_report([change("a / b / c", 10, 30, "CRITICAL")])
+    paragraphs = [f"{n}번째 문단 " + "분석 내용이 이어집니다. " * 120 for n in range(60)]
+    body = "\n\n".join(paragraphs)  # ~110,000 characters in paragraphs of ~1,800
+    follow_up = builtin_follow_up(report, report.follow_ups[0])
+    messages = build_follow_up_messages(
+        type(follow_up)(category=follow_up.category, body=body, origin="laas")
+    )
+    assert len(messages) > 1
+    for message in messages:
+        assert_valid(message)
+    shown = "\n\n".join(
+        block["text"]["text"]
+        for message in messages
+        for block in message.blocks[(1 if message is messages[0] else 0) :]
+    )
+    assert shown.split() == body.split()  # nothing lost
+
+
+CONTROL_SEQUENCES = "\x1b]0;owned\x07\x1b[2J\x1b[8m숨김\x1b[0m\x9b31m\r\x00\x7f"
+
+
+def test_control_characters_from_data_never_reach_a_message_or_the_preview() -> None:
+    """Regression (issue 21): ESC]0;… retitled the terminal, ESC[2J cleared it and ESC[8m hid text
+    when `voc-weekly run` printed the preview; the same characters went into the Slack payloads."""
+    label = f"결제 {CONTROL_SEQUENCES} / b / c"
+    report = weekly_report(
+        [change(label, 10, 30, "CRITICAL")],
+        samples=[sample(label, "reported", 1, CONTROL_SEQUENCES, f"본문{CONTROL_SEQUENCES}")],
+        keywords=[keyword(label, CONTROL_SEQUENCES, 0, 9, 1)],
+    )
+    messages = [build_summary(report)]
+    messages += build_follow_up_messages(builtin_follow_up(report, report.follow_ups[0]))
+    messages += build_follow_up_messages(failed_follow_up(report.follow_ups[0], CONTROL_SEQUENCES))
+    printed = messages_preview(messages)
+    for text in [printed, *(all_text(message) for message in messages)]:
+        assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", text), ascii(text[:200])
+        assert "\\u001b" not in text  # nor escaped in the JSON
+    assert "결제 ]0;owned[2J[8m숨김[0m31m / b / c" in printed

@@ -5,6 +5,8 @@
     {%- set rendered = {
         'voc_kst_week_start': 'select ' ~ voc_kst_week_start('tickets.created_at') ~ ' as week_start from tickets',
         'voc_regexp_replace': 'select ' ~ voc_mask_pii('tickets.detail') ~ ' as detail from tickets',
+        'voc_nfc': 'select ' ~ voc_clean_text('tickets.category1') ~ ' as category1, '
+            ~ voc_ticket_id('tickets.id') ~ ' as ticket_id from tickets',
         'voc_unnest_keywords': 'select keyword from tickets ' ~ voc_unnest_keywords('tickets.keywords'),
         'voc_register_source': voc_register_source() | trim,
         'voc_type_double': 'select cast(1 as ' ~ voc_type_double() ~ ') / 3 as ratio, '

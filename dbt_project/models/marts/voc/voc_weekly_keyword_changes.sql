@@ -40,7 +40,7 @@ ticket_keywords as (
         tickets.week_start,
         tickets.ticket_id,
         -- Unqualified on purpose: BigQuery's unnest alias is the value itself, not a table to qualify.
-        lower(trim(keyword)) as keyword  -- noqa: RF02
+        lower({{ voc_trim('keyword') }}) as keyword  -- noqa: RF02
     from tickets
     inner join flagged_categories
         on

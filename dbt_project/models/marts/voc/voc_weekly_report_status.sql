@@ -51,12 +51,16 @@ summarized as (
 rejected_summarized as (
 
     select
-        count(case when week_start = {{ baseline_week_literal }} then created_at end)
-            as baseline_rows_without_id,
-        count(case when week_start = {{ report_week_literal }} then created_at end)
-            as report_rows_without_id
+        count(
+            case when rejection_reason = 'missing_id' and week_start = {{ baseline_week_literal }} then 1 end
+        ) as baseline_rows_without_id,
+        count(
+            case when rejection_reason = 'missing_id' and week_start = {{ report_week_literal }} then 1 end
+        )
+            as report_rows_without_id,
+        -- A row without a creation time belongs to no week: every such row of the source is named.
+        count(case when rejection_reason = 'missing_create_time' then 1 end) as rows_without_create_time
     from rejected_rows
-    where rejection_reason = 'missing_id'
 
 ),
 
@@ -70,6 +74,7 @@ final as (
         summarized.report_tickets,
         rejected_summarized.baseline_rows_without_id,
         rejected_summarized.report_rows_without_id,
+        rejected_summarized.rows_without_create_time,
         summarized.first_ticket_at,
         summarized.last_ticket_at,
         summarized.future_tickets,

@@ -1,43 +1,90 @@
--- One row per Zendesk ticket created since the scan start (the latest classification of each id).
--- The lower bound on event_create_time is a literal, so a scheduled run reads only the partitions of
--- the weeks it reports, never the whole history.
+-- One row per Zendesk ticket created from the scan start until a week after the reported week (and
+-- per ticket dated after this run started): the row of each id chosen as of the end of the reported
+-- week. Both bounds on event_create_time are literals, so a run reads only the partitions of the
+-- weeks it reports (and the week after, which shows whether the data reaches past the reported
+-- week), never the whole history.
+-- (No apostrophes in these comments: the BigQuery emulator misreads text after one.)
 
-with source as (
+with source_in_window as (
 
     select * from {{ source('zendesk', 'zendesk_voc_classified') }}
-    where event_create_time >= {{ voc_kst_midnight_utc(voc_scan_start_week()) }}
+    where {{ voc_source_window() }}
+
+),
+
+-- Rows dated after this run started cannot be real (a clock or export error): read wherever they are,
+-- from partitions that are normally empty, so the report status names them.
+source_dated_after_the_run as (
+
+    select * from {{ source('zendesk', 'zendesk_voc_classified') }}
+    where event_create_time >= {{ voc_source_future_start() }}
+
+),
+
+source as (
+
+    select * from source_in_window
+    union all
+    select * from source_dated_after_the_run
+
+),
+
+-- Text that is compared or grouped is cleaned alike on every warehouse (voc_clean_text: no
+-- invisible characters, Unicode NFC, trimmed); free text loses its control characters.
+cleaned as (
+
+    select
+        {{ voc_ticket_id('id') }} as ticket_id,
+        cast(event_create_time as timestamp) as created_at,
+        {{ voc_clean_text('category1') }} as category1,
+        {{ voc_clean_text('category2') }} as category2,
+        {{ voc_clean_text('category3') }} as category3,
+        {{ voc_clean_text('overall_emotion') }} as emotion,
+        {{ voc_strip_controls('title') }} as title,
+        {{ voc_strip_controls('detail') }} as detail,
+        {{ voc_strip_controls('main_topic') }} as main_topic,
+        {{ voc_clean_text('keywords') }} as keywords
+    from source
 
 ),
 
 renamed as (
 
     select
-        cast(id as {{ dbt.type_string() }}) as ticket_id,
-        cast(event_create_time as timestamp) as created_at,
-        coalesce(nullif({{ voc_trim('category1') }}, ''), '(미분류)') as category1,
-        coalesce(nullif({{ voc_trim('category2') }}, ''), '(미분류)') as category2,
-        coalesce(nullif({{ voc_trim('category3') }}, ''), '(미분류)') as category3,
-        nullif({{ voc_trim('overall_emotion') }}, '') as emotion,
+        ticket_id,
+        created_at,
+        coalesce({{ voc_nullif_placeholder('category1') }}, '(미분류)') as category1,
+        coalesce({{ voc_nullif_placeholder('category2') }}, '(미분류)') as category2,
+        coalesce({{ voc_nullif_placeholder('category3') }}, '(미분류)') as category3,
+        {{ voc_nullif_placeholder('emotion') }} as emotion,
         title,
         detail,
         main_topic,
         keywords
-    from source
-    -- A row without an id cannot be deduplicated or followed up: stg_zendesk__voc_tickets_rejected
-    -- keeps it, and the report status counts it.
-    where id is not null
+    from cleaned
+    -- A row without an id (blank or a placeholder included) cannot be deduplicated or followed up:
+    -- stg_zendesk__voc_tickets_rejected keeps it, and the report status counts it.
+    where ticket_id is not null
 
 ),
 
--- A re-classified ticket appears more than once: keep its latest row. Rows with the same creation
--- time are ordered by their classification so the choice is stable between runs.
+-- A re-classified ticket appears more than once: keep its latest row as of the end of the reported
+-- week, so a row dated later (loaded after the week was reported) never moves a ticket out of a reported
+-- week. A ticket with rows only after that end keeps its latest (it belongs to a later week). Rows
+-- with the same creation time are ordered by their classification so the choice is stable.
 ranked as (
 
     select
         *,
         row_number() over (
             partition by ticket_id
-            order by created_at desc, category1 desc, category2 desc, category3 desc, emotion desc
+            order by
+                case when created_at < {{ voc_dedup_as_of() }} then 0 else 1 end,
+                created_at desc,
+                category1 desc,
+                category2 desc,
+                category3 desc,
+                emotion desc
         ) as recency_rank
     from renamed
 

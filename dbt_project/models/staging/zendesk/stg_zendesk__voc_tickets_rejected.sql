@@ -1,21 +1,48 @@
--- One row per source row since the scan start that stg_zendesk__voc_tickets cannot use (a row without
--- an id can be neither deduplicated nor followed up). Kept, not aggregated, so the report status can
--- say how many rows each week lost instead of dropping them silently.
+-- One row per source row that stg_zendesk__voc_tickets cannot use: a row without an id (blank or a
+-- placeholder such as 'None' or 'nan' included) can be neither deduplicated nor followed up, and a
+-- row without event_create_time belongs to no week. Kept, not aggregated, so the report status can
+-- say how many rows were left out instead of dropping them silently.
 
-with source as (
+with source_in_window as (
 
     select * from {{ source('zendesk', 'zendesk_voc_classified') }}
-    where event_create_time >= {{ voc_kst_midnight_utc(voc_scan_start_week()) }}
+    where {{ voc_source_window() }}
+
+),
+
+-- Rows without a time have no partition of the window: BigQuery keeps them in a NULL partition of
+-- their own, which this filter alone reads.
+source_without_time as (
+
+    select * from {{ source('zendesk', 'zendesk_voc_classified') }}
+    where event_create_time is null
+
+),
+
+rows_read as (
+
+    select
+        {{ voc_ticket_id('id') }} as ticket_id,
+        cast(event_create_time as timestamp) as created_at
+    from source_in_window
+    union all
+    select
+        {{ voc_ticket_id('id') }} as ticket_id,
+        cast(event_create_time as timestamp) as created_at
+    from source_without_time
 
 ),
 
 rejected as (
 
     select
-        cast(event_create_time as timestamp) as created_at,
-        'missing_id' as rejection_reason
-    from source
-    where id is null
+        created_at,
+        case
+            when created_at is null then 'missing_create_time'
+            else 'missing_id'
+        end as rejection_reason
+    from rows_read
+    where created_at is null or ticket_id is null
 
 ),
 
