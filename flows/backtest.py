@@ -38,6 +38,8 @@ class BacktestWeek:
     significant: int = 0
     tickets: int = 0  # in the reported week, every category
     baseline_tickets: int = 0  # in the week before it
+    significant_rollups: int = 0  # voc_weekly_rollups: significant category1 / category2 roll-ups
+    unexplained_rollups: int = 0  # ...of those, not explained by significant children (🔎 묶음 변화)
 
     @property
     def flagged(self) -> int:
@@ -80,30 +82,48 @@ def replay(settings: VocSettings, end_week: date, weeks: int, dbt_vars: dict[str
             "build",
             "--select",
             "+voc_weekly_comparison",
+            "+voc_weekly_rollups",
             "--vars",
             json.dumps(run_vars),
             "--exclude-resource-type",
             "unit_test",
         ],
     )
-    relation = mart_relations(settings.dbt_project_dir)["voc_weekly_comparison"]
+    relations = mart_relations(settings.dbt_project_dir)
     warehouse = open_warehouse(settings)
     rows = warehouse.fetch(
         f"""select
             report_week_start, severity, is_significant, count(*) as categories,
             sum(last_tickets) as tickets, sum(prev_tickets) as baseline_tickets
-        from {relation}
+        from {relations["voc_weekly_comparison"]}
         where report_week_start <= {warehouse.week_parameter}
         group by report_week_start, severity, is_significant""",
         end_week,
     )
-    return summarize(rows, first_week, weeks)
+    rollup_rows = warehouse.fetch(
+        f"""select report_week_start,
+            count(case when is_significant then 1 end) as significant_rollups,
+            count(case when is_significant and not is_explained_by_children then 1 end) as unexplained_rollups
+        from {relations["voc_weekly_rollups"]}
+        where report_week_start <= {warehouse.week_parameter}
+        group by report_week_start""",
+        end_week,
+    )
+    return summarize(rows, first_week, weeks, rollup_rows)
 
 
-def summarize(rows: list[dict[str, Any]], first_week: date, weeks: int) -> list[BacktestWeek]:
+def summarize(
+    rows: list[dict[str, Any]],
+    first_week: date,
+    weeks: int,
+    rollup_rows: list[dict[str, Any]] = (),  # type: ignore[assignment]
+) -> list[BacktestWeek]:
     """Per-week counts from (report_week_start, severity, is_significant, categories, tickets,
-    baseline_tickets) rows."""
-    names = ("critical", "monitor", "improved", "stable", "significant", "tickets", "baseline_tickets")
+    baseline_tickets) rows and (report_week_start, significant_rollups, unexplained_rollups) rows."""
+    names = [
+        *("critical", "monitor", "improved", "stable", "significant", "tickets", "baseline_tickets"),
+        *("significant_rollups", "unexplained_rollups"),
+    ]
     counts: dict[date, dict[str, int]] = {
         first_week + timedelta(weeks=n): dict.fromkeys(names, 0) for n in range(weeks)
     }
@@ -116,6 +136,10 @@ def summarize(rows: list[dict[str, Any]], first_week: date, weeks: int) -> list[
         week["baseline_tickets"] += int(row.get("baseline_tickets") or 0)
         if row["is_significant"] and row["severity"] in FLAG_SEVERITIES:
             week["significant"] += int(row["categories"])
+    for row in rollup_rows:
+        if (week := counts.get(row["report_week_start"])) is not None:
+            week["significant_rollups"] = int(row["significant_rollups"])
+            week["unexplained_rollups"] = int(row["unexplained_rollups"])
     return [BacktestWeek(report_week=week, **figures) for week, figures in counts.items()]
 
 
@@ -149,28 +173,33 @@ def totals(weeks: list[BacktestWeek]) -> BacktestWeek:
         improved=sum(w.improved for w in weeks),
         stable=sum(w.stable for w in weeks),
         significant=sum(w.significant for w in weeks),
+        significant_rollups=sum(w.significant_rollups for w in weeks),
+        unexplained_rollups=sum(w.unexplained_rollups for w in weeks),
     )
 
 
 def write_csv(path: Path, weeks: list[BacktestWeek]) -> None:
-    """One row per replayed week: report_week, critical, monitor, improved, stable, flagged, significant."""
+    """One row per replayed week: report_week, critical, monitor, improved, stable, flagged, significant,
+    significant_rollups, unexplained_rollups."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
         writer.writerow(
             ["report_week", "critical", "monitor", "improved", "stable", "flagged", "significant"]
+            + ["significant_rollups", "unexplained_rollups"]
         )
         for week in weeks:
             figures = asdict(week)
             writer.writerow(
                 [week.report_week.isoformat()]
                 + [figures[name] for name in ("critical", "monitor", "improved", "stable")]
-                + [week.flagged, week.significant]
+                + [week.flagged, week.significant, week.significant_rollups, week.unexplained_rollups]
             )
 
 
 def write_chart(path: Path, weeks: list[BacktestWeek]) -> None:
-    """A PNG of flags per week by severity, with the significant ones (the gate) as a line."""
+    """A PNG of flags per week by severity, with the significant ones (the gate) and the roll-ups
+    that no significant child explains as lines."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display: a file only
@@ -186,7 +215,15 @@ def write_chart(path: Path, weeks: list[BacktestWeek]) -> None:
     axes.plot(
         labels, [w.significant for w in weeks], color="black", marker="o", label="significant (FDR gate)"
     )
-    axes.set_ylabel("flagged categories")
+    axes.plot(
+        labels,
+        [w.unexplained_rollups for w in weeks],
+        color="#1f77b4",
+        marker="s",
+        linestyle="--",
+        label="roll-ups significant, no significant category (summary section)",
+    )
+    axes.set_ylabel("flagged categories / roll-ups")
     axes.set_title("VOC flags per week: severity rules vs. false-discovery gate")
     axes.tick_params(axis="x", labelrotation=90, labelsize=7)
     axes.legend(loc="upper left", fontsize=8)

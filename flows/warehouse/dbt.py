@@ -20,6 +20,7 @@ from flows.weeks import last_complete_week
 PROJECT_NAME = "voc_weekly"
 REPORT_MODELS = (
     "voc_weekly_comparison",
+    "voc_weekly_rollups",
     "voc_weekly_samples",
     "voc_weekly_keyword_changes",
     "voc_weekly_report_status",

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 import duckdb
 
 from flows.errors import SourceError
-from flows.report import CategoryChange, Coverage, KeywordChange, Sample, Thresholds, WeeklyReport
+from flows.report import CategoryChange, Coverage, KeywordChange, Rollup, Sample, Thresholds, WeeklyReport
 from flows.settings import VocSettings
 from flows.warehouse.bigquery import bigquery_client
 from flows.warehouse.dbt import LOCK_ERROR, warehouse_locked
@@ -76,7 +76,7 @@ def open_warehouse(settings: VocSettings) -> Warehouse:
 
 
 def read_report(warehouse: Warehouse, relations: dict[str, str], week: date) -> WeeklyReport:
-    """Read one reported week from the marts: coverage, all categories, samples and keywords."""
+    """Read one reported week from the marts: coverage, all categories, roll-ups, samples and keywords."""
     week_param = warehouse.week_parameter  # bound to `week`, never spliced in
     status_rows = warehouse.fetch(
         f"select * from {relations['voc_weekly_report_status']} where report_week_start = {week_param}",
@@ -105,10 +105,17 @@ def read_report(warehouse: Warehouse, relations: dict[str, str], week: date) -> 
         order by category_label, category1, category2, category3, growth_rank""",
         week,
     )
+    rollups = warehouse.fetch(
+        f"""select * from {relations["voc_weekly_rollups"]}
+        where report_week_start = {week_param}
+        order by q_value asc nulls last, level, rollup_label""",
+        week,
+    )
     return WeeklyReport(
         coverage=Coverage.model_validate(status_rows[0]),
         thresholds=Thresholds.model_validate(status_rows[0]),
         categories=tuple(CategoryChange.model_validate(row) for row in categories),
         samples=tuple(Sample.model_validate(row) for row in samples),
         keywords=tuple(KeywordChange.model_validate(row) for row in keywords),
+        rollups=tuple(Rollup.model_validate(row) for row in rollups),
     )

@@ -175,7 +175,7 @@ def test_docs_generate_describes_every_model_and_column(built: dict[str, Any]) -
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
     catalog = json.loads((target / "catalog.json").read_text(encoding="utf-8"))
     models = {k: v for k, v in manifest["nodes"].items() if v["resource_type"] == "model"}
-    assert len(models) == 10
+    assert len(models) == 11
     for unique_id, node in models.items():
         assert "one row per" in node["description"].lower(), unique_id  # the grain is stated
         documented = {name for name, col in node["columns"].items() if col["description"]}
