@@ -12,13 +12,20 @@
 
 with units as (
 
+    -- The baselines model keeps every week built so far: this run's weeks only.
     select * from {{ ref('int_voc_category_baselines_computed') }}
+    where
+        report_week_start >= {{ voc_date_literal(voc_first_report_week()) }}
+        and report_week_start <= {{ voc_date_literal(voc_report_week()) }}
 
 ),
 
 comparison as (
 
     select * from {{ ref('voc_weekly_comparison') }}
+    where
+        report_week_start >= {{ voc_date_literal(voc_first_report_week()) }}
+        and report_week_start <= {{ voc_date_literal(voc_report_week()) }}
 
 ),
 
