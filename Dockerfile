@@ -1,7 +1,8 @@
 # The environment VOC Weekly's flow runs in on a Docker, Kubernetes or Cloud Run work pool: exactly
-# requirements.lock, hash-checked and installed as `make` installs it. No code inside: the worker's
-# git_clone pull step (prefect.yaml) fetches the code at run time, so the image only changes when the
-# lock does. Build: docker build -t <registry>/voc-weekly:<tag> .   (README, "Deploy")
+# the runtime lock (requirements.lock: no test or lint tool), hash-checked and installed with the
+# Makefile's command. No code inside: the worker's git_clone pull step (prefect.yaml) fetches the
+# code at run time, so the image only changes when the lock does.
+# Build: docker build -t <registry>/voc-weekly:<tag> .   (README, "Deploy")
 #
 # The Slack bot's image is the target `bot`: the same environment plus the package itself (the bot
 # is a long-running service, not a flow run that clones the code), running `voc-weekly bot --http`.
@@ -14,7 +15,7 @@ ENV UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy PIP_DISABL
 RUN python3 -m pip install --no-cache-dir "uv==${UV_VERSION}"
 WORKDIR /build
 COPY requirements.lock .
-# The same two commands as the Makefile's .venv target, into /opt/venv.
+# The Makefile's .venv commands, into /opt/venv, with the runtime lock instead of the development one.
 RUN python3 -m uv venv --quiet --python "$(command -v python3)" /opt/venv \
  && python3 -m uv pip sync --quiet --python /opt/venv/bin/python --require-hashes requirements.lock
 

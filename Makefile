@@ -1,4 +1,5 @@
-# Everyday targets. The first one you run builds .venv from requirements.lock (hash-checked).
+# Everyday targets. The first one you run builds .venv from requirements-dev.lock (hash-checked): the
+# runtime lock's exact versions (requirements.lock, all the image gets) plus the test and lint tools.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -64,9 +65,11 @@ bench: $(VENV)/.installed        ## Benchmarks; figures go to BENCHMARKS.md
 	$(BIN)/python -m benchmarks.bench_llm_concurrency
 	$(BIN)/python -m benchmarks.bench_signal
 
-lock:                            ## Re-pin requirements.lock (and the emulator locks) after editing their inputs
+lock:                            ## Re-pin the runtime, development and emulator locks after editing their inputs
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	$(UV) pip compile --universal --generate-hashes -p 3.11 pyproject.toml --extra dev -o requirements.lock
+	$(UV) pip compile --universal --generate-hashes -p 3.11 pyproject.toml -o requirements.lock
+	$(UV) pip compile --universal --generate-hashes -p 3.11 pyproject.toml --extra dev \
+	  -c requirements.lock -o requirements-dev.lock
 	cd tests/bigquery && for name in crucible bqemulator; do \
 	  $(UV) pip compile --quiet --universal --generate-hashes -p 3.11 $$name.in -o $$name.lock; done
 
@@ -76,10 +79,10 @@ bq-emulator-run: $(VENV)/.installed $(BQ_EMULATORS)  ## The prod target (dbt + d
 bq-cost: $(VENV)/.installed      ## BigQuery bytes billed per model of a scheduled run, from the compiled SQL
 	$(BIN)/python -m benchmarks.bq_cost
 
-$(VENV)/.installed: requirements.lock pyproject.toml
+$(VENV)/.installed: requirements-dev.lock pyproject.toml
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
 	$(UV) venv --quiet --allow-existing --python "$$(command -v $(PYTHON))" $(VENV)
-	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes requirements.lock
+	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes requirements-dev.lock
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $@
 

@@ -1,10 +1,11 @@
 """BigQuery cost of a scheduled run, on paper, from the prod target's compiled SQL (`make bq-cost`).
 
-Compiles the staging view for the prod target (offline: compiling a view needs no connection), reads
-the event_create_time bounds it puts on the source, and prints per model which source partitions and
-columns its query reads and the bytes BigQuery on-demand would bill, at the seed team's scale
-(about 5,000 tickets a week, two years of history) and at 100x that. Bytes per column are measured on
-the demo data with BigQuery's sizes (STRING = 2 + UTF-8 bytes, TIMESTAMP = 8).
+Compiles the staging models for the prod target (ephemeral, inlined into their readers; offline:
+compiling them needs no connection), reads the event_create_time bounds they put on the source,
+and prints per model which source partitions and columns its query reads and the bytes BigQuery
+on-demand would bill, at the seed team's scale (about 5,000 tickets a week, two years of history)
+and at 100x that. Bytes per column are measured on the demo data with BigQuery's sizes (STRING =
+2 + UTF-8 bytes, TIMESTAMP = 8).
 Usage: python -m benchmarks.bq_cost [--week 2026-11-16] [--weekly-tickets 5000] [--history-weeks 104]
 """
 
@@ -32,7 +33,7 @@ from tests.bigquery.cost import (
     source_scan,
 )
 
-# The source columns behind each staging column. The view deduplicates with a window over id,
+# The source columns behind each staging column. Staging deduplicates with a window over id,
 # time, categories and emotion before any model filters, so those are read by every model.
 STAGING_LINEAGE = {
     "title": ("title",),
@@ -45,7 +46,7 @@ SCHEDULE_KST = timedelta(days=7, hours=9)  # Monday 09:00 KST after the reported
 
 
 def compile_staging(week: date, target: Path) -> tuple[list[SourceScan], dict[str, str]]:
-    """The source bounds of the staging views for `week` on the prod target, and the raw SQL of
+    """The source bounds of the staging models for `week` on the prod target, and the raw SQL of
     every model that reads them, by name."""
     os.environ.update({"VOC_BQ_AUTH_METHOD": "oauth-secrets", "VOC_BQ_TOKEN": "offline"})
     settings = VocSettings(
@@ -57,7 +58,7 @@ def compile_staging(week: date, target: Path) -> tuple[list[SourceScan], dict[st
             "--quiet",
             "compile",
             "--select",
-            "config.materialized:view",  # the staging views: compiling them needs no connection
+            "config.materialized:ephemeral",  # staging (inlined into its readers): needs no connection
             "--no-populate-cache",
             "--vars",
             json.dumps({"report_week": week.isoformat()}),
@@ -90,7 +91,7 @@ def bytes_per_ticket(folder: Path) -> dict[str, float]:
 
 
 def columns_read(raw_sql: str) -> tuple[str, ...]:
-    """Source columns a model's query needs through the view (the ones its SQL names, plus the window's)."""
+    """Source columns a model's query needs through staging (the ones its SQL names, plus the window's)."""
     named = {
         source
         for column, sources in STAGING_LINEAGE.items()
@@ -117,9 +118,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         scans, models = compile_staging(args.week, Path(tmp) / "target")
         widths = bytes_per_ticket(Path(tmp))
-    assert len({(scan.since, scan.until) for scan in scans}) == 1, "the staging views differ in bounds"
+    assert len({(scan.since, scan.until) for scan in scans}) == 1, "the staging models differ in bounds"
     scan = scans[0]
-    assert scan.since is not None, "the staging views must bound event_create_time"
+    assert scan.since is not None, "the staging models must bound event_create_time"
     run_at = datetime.combine(args.week, datetime.min.time()) + SCHEDULE_KST - timedelta(hours=9)
     end = scan.until or run_at
     partitions = (end.date() - scan.since.date()).days + 1  # UTC day partitions, first and last partial

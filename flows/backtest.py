@@ -43,6 +43,8 @@ class BacktestWeek:
     significant: int = 0
     tickets: int = 0  # in the reported week, every category
     baseline_tickets: int = 0  # in the week before it
+    significant_rollups: int = 0  # voc_weekly_rollups: significant category1 / category2 roll-ups
+    unexplained_rollups: int = 0  # ...of those, not explained by significant children (🔎 묶음 변화)
     useful: int = 0  # the team's 👍 on the week's replies (voc_weekly_feedback)
     false_alarm: int = 0  # and 👎
 
@@ -110,6 +112,7 @@ def replay(
             "build",
             "--select",
             "+voc_weekly_comparison",
+            "+voc_weekly_rollups",
             "+voc_weekly_feedback",
             "--vars",
             json.dumps(run_vars),
@@ -128,26 +131,38 @@ def replay(
         group by report_week_start, severity, is_significant""",
         end_week,
     )
+    rollup_rows = warehouse.fetch(
+        f"""select report_week_start,
+            count(case when is_significant then 1 end) as significant_rollups,
+            count(case when is_significant and not is_explained_by_children then 1 end) as unexplained_rollups
+        from {relations["voc_weekly_rollups"]}
+        where report_week_start <= {warehouse.week_parameter}
+        group by report_week_start""",
+        end_week,
+    )
     team = warehouse.fetch(
         f"""select report_week_start, useful, false_alarm from {relations["voc_weekly_feedback"]}
         where report_week_start <= {warehouse.week_parameter}""",
         end_week,
     )
-    return summarize(rows, first_week, weeks, team)
+    return summarize(rows, first_week, weeks, rollup_rows=rollup_rows, team=team)
 
 
 def summarize(
     rows: list[dict[str, Any]],
     first_week: date,
     weeks: int,
+    *,
+    rollup_rows: list[dict[str, Any]] | None = None,
     team: list[dict[str, Any]] | None = None,
 ) -> list[BacktestWeek]:
     """Per-week counts from (report_week_start, severity, is_significant, categories, tickets,
-    baseline_tickets) rows, and the team's (report_week_start, useful, false_alarm) rows."""
+    baseline_tickets) rows, (report_week_start, significant_rollups, unexplained_rollups) rows and
+    the team's (report_week_start, useful, false_alarm) rows."""
     names = ("critical", "monitor", "improved", "stable", "significant", "tickets", "baseline_tickets")
+    extra = ("significant_rollups", "unexplained_rollups", "useful", "false_alarm")
     counts: dict[date, dict[str, int]] = {
-        first_week + timedelta(weeks=n): dict.fromkeys((*names, "useful", "false_alarm"), 0)
-        for n in range(weeks)
+        first_week + timedelta(weeks=n): dict.fromkeys((*names, *extra), 0) for n in range(weeks)
     }
     for row in rows:
         week = counts.get(row["report_week_start"])
@@ -158,10 +173,9 @@ def summarize(
         week["baseline_tickets"] += int(row.get("baseline_tickets") or 0)
         if row["is_significant"] and row["severity"] in FLAG_SEVERITIES:
             week["significant"] += int(row["categories"])
-    for row in team or []:
+    for row in (rollup_rows or []) + (team or []):
         if (week := counts.get(row["report_week_start"])) is not None:
-            week["useful"] = int(row["useful"])
-            week["false_alarm"] = int(row["false_alarm"])
+            week.update({name: int(row[name]) for name in extra if name in row})
     return [BacktestWeek(report_week=week, **figures) for week, figures in counts.items()]
 
 
@@ -195,6 +209,8 @@ def totals(weeks: list[BacktestWeek]) -> BacktestWeek:
         improved=sum(w.improved for w in weeks),
         stable=sum(w.stable for w in weeks),
         significant=sum(w.significant for w in weeks),
+        significant_rollups=sum(w.significant_rollups for w in weeks),
+        unexplained_rollups=sum(w.unexplained_rollups for w in weeks),
         useful=sum(w.useful for w in weeks),
         false_alarm=sum(w.false_alarm for w in weeks),
     )
@@ -202,7 +218,7 @@ def totals(weeks: list[BacktestWeek]) -> BacktestWeek:
 
 def write_csv(path: Path, weeks: list[BacktestWeek]) -> None:
     """One row per replayed week: report_week, critical, monitor, improved, stable, flagged, significant,
-    and the team's team_useful and team_false_alarm."""
+    significant_rollups, unexplained_rollups, and the team's team_useful and team_false_alarm."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
@@ -215,6 +231,8 @@ def write_csv(path: Path, weeks: list[BacktestWeek]) -> None:
                 "stable",
                 "flagged",
                 "significant",
+                "significant_rollups",
+                "unexplained_rollups",
                 "team_useful",
                 "team_false_alarm",
             ]
@@ -224,12 +242,14 @@ def write_csv(path: Path, weeks: list[BacktestWeek]) -> None:
             writer.writerow(
                 [week.report_week.isoformat()]
                 + [figures[name] for name in ("critical", "monitor", "improved", "stable")]
-                + [week.flagged, week.significant, week.useful, week.false_alarm]
+                + [week.flagged, week.significant, week.significant_rollups, week.unexplained_rollups]
+                + [week.useful, week.false_alarm]
             )
 
 
 def write_chart(path: Path, weeks: list[BacktestWeek]) -> None:
-    """A PNG of flags per week by severity, with the significant ones (the gate) as a line."""
+    """A PNG of flags per week by severity, with the significant ones (the gate) and the roll-ups
+    that no significant child explains as lines, and the team's verdicts as marks."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display: a file only
@@ -245,16 +265,24 @@ def write_chart(path: Path, weeks: list[BacktestWeek]) -> None:
     axes.plot(
         labels, [w.significant for w in weeks], color="black", marker="o", label="significant (FDR gate)"
     )
+    axes.plot(
+        labels,
+        [w.unexplained_rollups for w in weeks],
+        color="#1f77b4",
+        marker="s",
+        linestyle="--",
+        label="roll-ups significant, no significant category (summary section)",
+    )
     # The team's verdicts on the replies actually posted, beside each week's bar (no emoji: the font).
     for name, marker, colour, offset, legend in (
-        ("useful", "^", "#1f77b4", -0.25, "team: useful (+1)"),
+        ("useful", "^", "#2ca02c", -0.25, "team: useful (+1)"),
         ("false_alarm", "v", "#9467bd", 0.25, "team: false alarm (-1)"),
     ):
         marked = [(n + offset, getattr(week, name)) for n, week in enumerate(weeks) if getattr(week, name)]
         if marked:
             xs, ys = zip(*marked, strict=True)
             axes.scatter(xs, ys, marker=marker, s=70, c=colour, edgecolors="white", label=legend, zorder=3)
-    axes.set_ylabel("flagged categories")
+    axes.set_ylabel("flagged categories / roll-ups")
     axes.set_title("VOC flags per week: severity rules vs. false-discovery gate, and the team's verdicts")
     axes.tick_params(axis="x", labelrotation=90, labelsize=7)
     axes.legend(loc="upper left", fontsize=8)

@@ -22,7 +22,15 @@ from typer.core import TyperGroup
 from flows import errors
 from flows.dry_run import check_out_folder
 from flows.errors import VocError, one_line
-from flows.formatting import evidence_line, neg_ratio_text, ticket_change_text
+from flows.formatting import (
+    evidence_line,
+    neg_ratio_text,
+    q_text,
+    ratio_text,
+    rollup_change_text,
+    sparkline,
+    ticket_change_text,
+)
 from flows.report import FeedbackWeek, WeeklyReport, check_coverage
 from flows.settings import VocSettings, check_env_file
 from flows.slack.mrkdwn import strip_controls
@@ -191,9 +199,25 @@ def run(
         console.print(f"Payloads written to {escape(outcome.out_dir)}")
 
 
+class Level(StrEnum):
+    """Which level of the category hierarchy `compare` shows."""
+
+    category1 = "1"
+    category2 = "2"
+    category3 = "3"
+
+
 @app.command()
-def compare(week: WeekOption = None) -> None:
-    """Build the dbt models for a week and print the comparison of every category."""
+def compare(
+    week: WeekOption = None,
+    level: Annotated[
+        Level,
+        typer.Option(
+            "--level", help="3: every category; 1 or 2: each category1 (/ category2) as a whole (roll-ups)."
+        ),
+    ] = Level.category3,
+) -> None:
+    """Build the dbt models for a week and print the comparison of every category (or roll-up)."""
     from flows.warehouse.dbt import build_week
     from flows.warehouse.readers import open_warehouse, read_report
     from flows.warehouse.source import prepare_source
@@ -203,7 +227,7 @@ def compare(week: WeekOption = None) -> None:
     prepare_source(settings, report_week)
     relations = build_week(settings, report_week, quiet=True)
     report = read_report(open_warehouse(settings), relations, report_week)
-    console.print(comparison_table(report))
+    console.print(comparison_table(report) if level == Level.category3 else rollup_table(report, int(level)))
     try:
         check_coverage(report)
     except VocError as exc:
@@ -255,19 +279,22 @@ def backtest(
 
 
 def backtest_table(weeks: list[BacktestWeek]) -> Table:
-    """Per replayed week: flags by severity and how many pass the gate, then the totals."""
+    """Per replayed week: flags by severity, how many pass the gate, the roll-ups that changed (🔎),
+    then the totals."""
     from flows.backtest import totals
 
     table = Table(
-        title="Backtest: flags per week (severity rules), significant flags (FDR gate) and the team's "
-        "feedback on the replies posted (👍 useful, 👎 false alarm)"
+        title="Backtest: flags per week (severity rules), significant flags (FDR gate), roll-ups no "
+        "significant category explains (묶음) and the team's feedback on the replies posted "
+        "(👍 useful, 👎 false alarm)"
     )
-    for column in ("week", "CRITICAL", "MONITOR", "IMPROVED", "flagged", "significant", "👍", "👎"):
+    columns = ("week", "CRITICAL", "MONITOR", "IMPROVED", "flagged", "significant", "묶음", "👍", "👎")
+    for column in columns:
         table.add_column(column, justify="left" if column == "week" else "right")
 
     def figures(row: BacktestWeek) -> list[str]:
-        counts = (row.critical, row.monitor, row.improved, row.flagged, row.significant, row.useful)
-        return [str(n) for n in (*counts, row.false_alarm)]
+        flags = (row.critical, row.monitor, row.improved, row.flagged, row.significant)
+        return [str(n) for n in (*flags, row.unexplained_rollups, row.useful, row.false_alarm)]
 
     for row in weeks:
         table.add_row(row.report_week.isoformat(), *figures(row))
@@ -453,6 +480,40 @@ def comparison_table(report: WeeklyReport) -> Table:
                     evidence_line(change),
                 )
             ),
+        )
+    return table
+
+
+def rollup_table(report: WeeklyReport, level: int) -> Table:
+    """Every roll-up of one level, the strongest evidence first."""
+    rollups = [rollup for rollup in report.rollups if rollup.level == level]
+    level_name = "대분류" if level == 1 else "중분류"
+    table = Table(
+        title=f"{level_name} 묶음 · 기준주 {week_range_text(report.baseline_week)} vs. "
+        f"비교주 {week_range_text(report.report_week)}",
+        caption=f"유의 {sum(r.is_significant for r in rollups)}건 · 하위 분류로 설명되지 않는 유의 "
+        f"{sum(r.is_news for r in rollups)}건 (🔎 묶음 변화)",
+    )
+    for column in ("roll-up", "VOC 수 (기준주 → 비교주)", "부정비율", "근거 (최근 8주 · 판정)"):
+        table.add_column(column)
+    for column in ("하위 분류", "주요 변화"):
+        table.add_column(column)
+    for rollup in rollups:
+        counts = [int(n) for n in (rollup.baseline_weekly_tickets or "").split(",") if n.strip()]
+        spark = sparkline([*counts, rollup.reported_tickets][-8:]) if rollup.baseline_weeks_used else ""
+        verdict = (
+            "이력 부족"
+            if rollup.q_value is None
+            else f"{'유의' if rollup.is_significant else '변동 범위 내'} ({q_text(rollup.q_value)})"
+        )
+        explained = rollup.is_significant and rollup.is_explained_by_children
+        table.add_row(
+            rollup.rollup_label,
+            rollup_change_text(rollup).split(" · ")[0],
+            f"{ratio_text(rollup.baseline_negative_ratio)} → {ratio_text(rollup.negative_ratio)}",
+            " · ".join(part for part in (spark, verdict, "하위 분류로 설명됨" if explained else "") if part),
+            f"{rollup.child_categories} (유의 {rollup.significant_children})",
+            rollup.top_drivers or "",
         )
     return table
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ from flows.warehouse.feedback import replace_feedback
 from flows.warehouse.gcp_credentials import with_gcp_credentials_block
 from flows.warehouse.readers import Warehouse, open_warehouse, read_report
 from flows.warehouse.source import prepare_source
-from flows.weeks import resolve_report_week
+from flows.weeks import last_complete_week, resolve_report_week
 
 Destination = SlackDelivery | DryRunFolder
 
@@ -65,7 +65,7 @@ def voc_weekly_report(
     try:
         with with_gcp_credentials_block(VocSettings()) as settings:  # BigQuery's service account
             # A future week, or one older than VOC_MAX_WEEKS_BACK, is refused before dbt runs.
-            week = resolve_report_week(week_start, max_weeks_back=settings.max_weeks_back)
+            week = report_week(week_start, settings.max_weeks_back)
             destination = choose_destination(settings, week, channel, thread_ts, dry_run, out_dir)
             outcome = Outcome(week=week, channel=destination.channel, dry_run=destination.is_dry_run)
             with destination.reserved():  # one delivery per channel at a time; a failure is said there
@@ -108,6 +108,17 @@ def voc_weekly_report(
         get_run_logger().error(str(exc))
         explained(flow_run.get_id(), exc.slack_text)  # said where it could be: the hooks add no notice
         return Failed(message=str(exc))
+
+
+def report_week(week_start: date | str | None, max_weeks_back: int) -> date:
+    """The week asked for, or else the last complete week when this run was due.
+
+    A run's due time is its `expected_start_time` (a schedule's slot, or when it was asked for): a
+    run that starts late, after a worker was down past the next Monday, still reports its own week.
+    """
+    if week_start is None:  # never later than now: never a week that has not ended
+        week_start = last_complete_week(min(flow_run.scheduled_start_time, datetime.now(UTC)))
+    return resolve_report_week(week_start, max_weeks_back=max_weeks_back)
 
 
 def choose_destination(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flows.report import CategoryChange, Thresholds
+from flows.report import CategoryChange, Rollup, Thresholds
 
 KEYWORD_CHARS = 60  # a keyword is a word or two; anything longer is clipped wherever it is shown
 
@@ -118,3 +118,27 @@ def evidence_footer_text(thresholds: Thresholds) -> str:
         "(Benjamini–Hochberg) · 유의 = 평소 변동으로 설명하기 어려운 변화 · "
         f"{WITHIN_NORMAL_TEXT} = 규칙상 플래그지만 평소 변동 수준"
     )
+
+
+ROLLUP_LEVEL_TEXT = {1: "대분류", 2: "중분류"}
+
+
+def rollup_change_text(rollup: Rollup) -> str:
+    """'90 → 126 (↑36) / +40.0%', and for a negative-share rise '부정비율 10.0% → 30.0%' too."""
+    arrow = "↑" if rollup.ticket_change > 0 else "↓" if rollup.ticket_change < 0 else "±"
+    pct = "신규" if rollup.pct_change is None else f"{rollup.pct_change:+.1f}%"
+    change = f"{arrow}{abs(rollup.ticket_change)}"
+    text = f"{rollup.baseline_tickets} → {rollup.reported_tickets} ({change}) / {pct}"
+    if rollup.direction == "negative_rise":
+        text += (
+            f" · 부정비율 {ratio_text(rollup.baseline_negative_ratio)} → {ratio_text(rollup.negative_ratio)}"
+        )
+    return text
+
+
+def rollup_drivers_text(rollup: Rollup) -> str:
+    """'주요: 공고 등록 10→15, 공고 수정 9→14' (negative tickets for a negative-share rise), or ''."""
+    if not rollup.top_drivers:
+        return ""
+    measure = "부정 " if rollup.direction == "negative_rise" else ""
+    return f"주요 {measure}{rollup.top_drivers}"

@@ -69,36 +69,54 @@ def messages_preview(messages: list[SlackMessage]) -> str:
     return "\n\n".join(f"── {n:02d} {m.key} ──\n{preview(m)}" for n, m in enumerate(messages, start=1))
 
 
+# report.json's floats carry 12 significant digits: more than any reading or decision needs, and
+# what two warehouses agree on (their float sums differ in the last digits, so BigQuery and DuckDB
+# would otherwise write different files for the same week).
+FLOAT_DIGITS = 12
+
+
+def _rounded(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with every float cut to FLOAT_DIGITS significant digits."""
+    return {
+        key: float(f"{value:.{FLOAT_DIGITS}g}") if isinstance(value, float) else value
+        for key, value in row.items()
+    }
+
+
 def report_summary(report: WeeklyReport) -> dict[str, Any]:
-    """Every category of the week with both weeks' figures and its severity (report.json)."""
+    """Every category of the week (figures, severity, evidence) and every roll-up (report.json)."""
     return {
         "report_week": report.report_week.isoformat(),
         "baseline_week": report.baseline_week.isoformat(),
         "counts": report.counts(),
         "thresholds": report.thresholds.model_dump(),
         "categories": [
-            change.model_dump(
-                mode="json",  # dates as YYYY-MM-DD: report.json and the ledger are JSON
-                include={
-                    "category_label",
-                    "category1",  # the levels tell apart categories that share a label
-                    "category2",
-                    "category3",
-                    "prev_tickets",
-                    "last_tickets",
-                    "prev_negative_tickets",
-                    "last_negative_tickets",
-                    "pct_change",
-                    "prev_neg_ratio",
-                    "last_neg_ratio",
-                    "neg_ratio_delta_pp",
-                    "severity",
-                    *EVIDENCE_FIELDS,
-                    *SNOOZE_FIELDS,
-                },
+            _rounded(
+                change.model_dump(
+                    mode="json",  # dates as YYYY-MM-DD: report.json and the ledger are JSON
+                    include={
+                        "category_label",
+                        "category1",  # the levels tell apart categories that share a label
+                        "category2",
+                        "category3",
+                        "prev_tickets",
+                        "last_tickets",
+                        "prev_negative_tickets",
+                        "last_negative_tickets",
+                        "pct_change",
+                        "prev_neg_ratio",
+                        "last_neg_ratio",
+                        "neg_ratio_delta_pp",
+                        "severity",
+                        *EVIDENCE_FIELDS,
+                        *SNOOZE_FIELDS,
+                    },
+                )
             )
             for change in report.categories
         ],
+        # The category hierarchy as a whole (voc_weekly_rollups), the strongest evidence first.
+        "rollups": [_rounded(rollup.model_dump()) for rollup in report.rollups],
     }
 
 

@@ -79,6 +79,46 @@ class CategoryChange(_CategoryRow):
         return [int(count) for count in text.split(",") if count.strip()]
 
 
+RollupDirection = Literal["increase", "decrease", "negative_rise"]
+
+
+class Rollup(_Row):
+    """One row of voc_weekly_rollups: a category1 (level 1) or category1 / category2 (level 2) as a whole."""
+
+    level: int
+    category1: str
+    category2: str | None = None
+    rollup_label: str
+    reported_tickets: int
+    baseline_tickets: int
+    ticket_change: int
+    pct_change: float | None = None
+    reported_negative_tickets: int = 0
+    baseline_negative_tickets: int = 0
+    negative_ratio: float | None = None
+    baseline_negative_ratio: float | None = None
+    baseline_weeks_used: int = 0
+    baseline_weekly_tickets: str | None = None
+    baseline_mean_tickets: float | None = None
+    expected_tickets_low: float | None = None
+    expected_tickets_high: float | None = None
+    p_value_increase: float | None = None
+    p_value_decrease: float | None = None
+    p_value_negative_rise: float | None = None
+    q_value: float | None = None
+    is_significant: bool = False
+    direction: RollupDirection | None = None
+    child_categories: int = 0
+    significant_children: int = 0
+    top_drivers: str | None = None
+    is_explained_by_children: bool = False
+
+    @property
+    def is_news(self) -> bool:
+        """Significant, and not already shown by significant children: the summary's 🔎 section."""
+        return self.is_significant and not self.is_explained_by_children
+
+
 class Sample(_CategoryRow):
     """One masked sample ticket of a flagged category (voc_weekly_samples)."""
 
@@ -170,6 +210,7 @@ class WeeklyReport(_Row):
     categories: tuple[CategoryChange, ...]  # severity order, then the largest change first
     samples: tuple[Sample, ...] = ()
     keywords: tuple[KeywordChange, ...] = ()
+    rollups: tuple[Rollup, ...] = ()  # significance order (smallest q-value first)
     owners: tuple[CategoryOwners, ...] = ()
     feedback: tuple[FeedbackWeek, ...] = ()  # the VOC_FEEDBACK_WEEKS weeks before this one
     feedback_weeks: int = 12
@@ -211,6 +252,11 @@ class WeeklyReport(_Row):
     def owners_of(self, category: CategoryKey) -> str | None:
         """The owners' Slack IDs of a category, space-separated, if anyone owns it."""
         return next((row.owners for row in self.owners if row.category == category), None)
+
+    @property
+    def rollup_news(self) -> list[Rollup]:
+        """Significant roll-ups that no significant child explains, the strongest first."""
+        return [rollup for rollup in self.rollups if rollup.is_news]
 
     def samples_of(self, category: CategoryKey, week_role: str) -> list[Sample]:
         """A category's samples from one week ('baseline' or 'reported'), in sample order."""

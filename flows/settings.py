@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
@@ -45,6 +46,16 @@ def _http_url(value: str | None) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.hostname or re.search(r"[\s<>|]", value):
         raise ValueError("must be an http:// or https:// URL")
     return value
+
+
+def _is_loopback(host: str | None) -> bool:
+    """`localhost` or a loopback address (127.0.0.0/8, ::1): traffic that never leaves the machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
 
 
 BqProject = Annotated[
@@ -130,6 +141,10 @@ class VocSettings(BaseSettings):
 
     # The oldest week a run may report, in weeks before the last complete one (flows/weeks.py).
     max_weeks_back: int = Field(52, ge=1, le=520, validation_alias="VOC_MAX_WEEKS_BACK")
+
+    # Plain http:// for the URLs that receive a token (VOC_SLACK_API_URL, LAAS_BASE_URL, …) beyond
+    # loopback: only for a staging server on a network you trust.
+    allow_insecure_http: bool = Field(False, validation_alias="VOC_ALLOW_INSECURE_HTTP")
 
     # Slack delivery
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
@@ -234,6 +249,20 @@ class VocSettings(BaseSettings):
         if bad := [user for user in value if not _SLACK_USER_ID.fullmatch(user)]:
             raise ValueError(
                 f"must be Slack user IDs (U…, from a profile's ⋮ → Copy member ID), not {bad[0]!r}"
+            )
+        return value
+
+    @field_validator("slack_api_url", "laas_base_url", "openai_base_url")
+    @classmethod
+    def _tls_for_tokens(cls, value: str, info: ValidationInfo) -> str:
+        """A token is sent to these URLs: plain HTTP only on loopback (tests) or when allowed."""
+        parts = urlsplit(value)
+        if parts.scheme.lower() == "http" and not (
+            _is_loopback(parts.hostname) or info.data.get("allow_insecure_http")
+        ):
+            raise ValueError(
+                "sends the token over plain HTTP; use https://, or set VOC_ALLOW_INSECURE_HTTP=true "
+                "(loopback addresses are always allowed)"
             )
         return value
 

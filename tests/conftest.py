@@ -55,6 +55,7 @@ def _no_ambient_config(monkeypatch: pytest.MonkeyPatch) -> None:
         "GOOGLE_APPLICATION_CREDENTIALS",
         "VOC_MAX_RETRY_WAIT_SECONDS",
         "VOC_DELIVERY_LOCK_TIMEOUT_SECONDS",
+        "VOC_ALLOW_INSECURE_HTTP",
         "VOC_LLM",
         "VOC_LLM_MODEL",
         "OPENAI_API_KEY",

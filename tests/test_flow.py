@@ -16,7 +16,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from flows.dry_run import RECORD
 from flows.errors import GENERIC_SLACK_TEXT
 from flows.flow import voc_weekly_report
 from flows.outcome import Outcome
+from flows.weeks import KST
 from tests.flow_runs import CHANNEL, run_records, scenario
 from tests.llm.endpoints import start as start_llm
 from tests.servers.laas import API_KEY as LAAS_KEY
@@ -102,11 +103,12 @@ def delivered(prefect_server: None, edge_export: Path, tmp_path_factory: pytest.
     laas_env = {"LAAS_API_KEY": LAAS_KEY, "LAAS_BASE_URL": laas.url, "VOC_LLM_TIMEOUT_SECONDS": "10"}
     try:
         with scenario(tmp_path_factory.mktemp("delivered"), edge_export, **laas_env) as slack:
-            # Slack rate-limits the first call and fails the third with a 500: both are retried.
+            # Slack rate-limits the first post and fails the third with a 500: both are retried.
             slack.fail_next(
                 Fault(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}),
                 None,
                 Fault(500, {"ok": False, "error": "internal_error"}),
+                method="chat.postMessage",
             )
             first = run()
             first_messages, requests = list(slack.messages), list(slack.requests)
@@ -150,7 +152,8 @@ def test_llm_follow_ups_run_concurrently_and_survive_faults_one_category_at_a_ti
     login_text = "\n".join(block["text"]["text"] for block in login[1:])
     for section in ("*요약*", "*대표 VOC 예시*", "*원인 가설*", "*후속 조치*"):
         assert section in login_text
-    assert "&lt;!channel&gt;" in login_text and "<https://status.example.com/login|장애 보드>" in login_text
+    assert "&lt;!channel&gt;" in login_text
+    assert "<https://status.example.com/login|장애 보드> (status.example.com)" in login_text
     assert "*두 배*" in login_text
     assert "*요약*" in event[1]["text"]["text"]  # the 500 was retried
     assert event[1]["text"]["text"].count("후속 분석") == 1
@@ -256,7 +259,9 @@ def resumed(
 ) -> tuple[State[Any], list[dict[str, Any]], State[Any], list[dict[str, Any]]]:
     """A run asked for from a Slack thread dies after the summary and one reply; then it is rerun."""
     with scenario(tmp_path_factory.mktemp("resumed"), edge_export) as slack:
-        slack.fail_next(None, None, Fault(200, {"ok": False, "error": "fatal_error"}))
+        slack.fail_next(
+            None, None, Fault(200, {"ok": False, "error": "fatal_error"}), method="chat.postMessage"
+        )
         crashed = run(thread_ts=MENTION_THREAD)
         before = list(slack.messages)
         resumed_run = run(thread_ts=MENTION_THREAD)
@@ -360,6 +365,29 @@ def test_future_week_is_refused_before_dbt_runs(
     assert "dbt" not in logs
 
 
+def test_a_run_that_starts_late_reports_the_week_before_it_was_due(
+    prefect_server: None, edge_export: Path, tmp_path: Path
+) -> None:
+    # The Monday 09:00 KST run after the week of 2026-11-16, started days late (a worker down, a
+    # queue caught up): it reports that week, not the week before the day it happened to start.
+    from prefect.client.orchestration import get_client
+    from prefect.flow_engine import run_flow
+    from prefect.states import Scheduled
+
+    due = datetime(2026, 11, 23, 9, tzinfo=KST)
+    parameters = {"dry_run": True, "out_dir": str(tmp_path / "out")}
+    with scenario(tmp_path, edge_export):
+        with get_client(sync_client=True) as client:
+            flow_run = client.create_flow_run(
+                voc_weekly_report, parameters=parameters, state=Scheduled(scheduled_time=due)
+            )
+        assert flow_run.expected_start_time == due
+        state = run_flow(voc_weekly_report, flow_run=flow_run, parameters=parameters, return_type="state")
+    assert isinstance(state, State) and state.is_completed(), state
+    assert outcome(state).week == REPORT_WEEK
+    assert state.message == "week 2026-11-16: dry run"
+
+
 def test_regression_two_runs_started_together_post_one_report(
     prefect_server: None, edge_export: Path, tmp_path: Path
 ) -> None:
@@ -382,7 +410,10 @@ def test_regression_sigterm_stops_a_run_waiting_out_a_long_retry_after_and_the_c
     """SIGTERM (a worker stopping, a container killed) crashes the run without a traceback, and the
     flow's on_crashed hook says so in the channel: a crashed run once posted nothing."""
     slack = SlackServer().start()
-    slack.fail_next(Fault(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "100000"}))
+    slack.fail_next(
+        Fault(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "100000"}),
+        method="chat.postMessage",
+    )
     env = {
         **os.environ,
         "VOC_HOME": str(tmp_path / ".voc"),

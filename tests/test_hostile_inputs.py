@@ -24,9 +24,10 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.errors import SourceError
+from flows.errors import SettingsError, SourceError
 from flows.outcome import unused_rows_text
 from flows.report import WeeklyReport
+from flows.settings import VocSettings
 from flows.slack.messages import build_summary, preview
 from flows.warehouse.source import SOURCE_COLUMNS, check_source_file
 from tests.servers.slack import VALID_TOKEN, SlackServer
@@ -268,6 +269,13 @@ BAD_SETTINGS: list[tuple[str, str, str]] = [
     ("VOC_BQ_SOURCE_TABLE", "wanted-data.wanted_ml.a.b", "project.dataset.table"),
     ("VOC_SLACK_API_URL", "ftp://slack.example/api/", "http:// or https:// URL"),
     ("VOC_SLACK_API_URL", "slack.com/api", "http:// or https:// URL"),
+    # A token over plain HTTP: refused unless the host is loopback or it is allowed explicitly.
+    ("VOC_SLACK_API_URL", "http://slack.example/api/", "sends the token over plain HTTP"),
+    ("VOC_SLACK_API_URL", "HTTP://10.0.0.8:8080/api/", "sends the token over plain HTTP"),
+    ("LAAS_BASE_URL", "http://api-laas.wanted.co.kr", "sends the token over plain HTTP"),
+    ("LAAS_BASE_URL", "http://localhost.evil.example", "sends the token over plain HTTP"),
+    ("OPENAI_BASE_URL", "http://llm.example/v1", "sends the token over plain HTTP"),
+    ("VOC_ALLOW_INSECURE_HTTP", "sometimes", "must be true or false"),
     ("VOC_DASHBOARD_URL", "javascript:alert(1)", "http:// or https:// URL"),
     ("VOC_DASHBOARD_URL", "https://x.example/|<!channel>", "http:// or https:// URL"),
     ("VOC_POST_QUIET_WEEKS", "maybe", "must be true or false"),
@@ -310,6 +318,32 @@ def test_bad_setting_is_one_line_naming_the_variable_and_what_it_may_be(
     args = ["run", "--week", WEEK, "--out", str(workspace.root / "new-out")]
     assert_refused_in_one_line(workspace, args, {name: value}, f"error: {name}")
     assert_refused_in_one_line(workspace, args, {name: value}, expected)
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"VOC_SLACK_API_URL": "http://127.0.0.1:8000/api/", "LAAS_BASE_URL": "http://localhost:9000"},
+        {"VOC_SLACK_API_URL": "http://[::1]:8000/api/", "LAAS_BASE_URL": "http://127.8.9.10"},
+        {"VOC_SLACK_API_URL": "http://slack-mock.ci:8000/api/", "VOC_ALLOW_INSECURE_HTTP": "true"},
+        {"LAAS_BASE_URL": "http://laas.staging.internal", "VOC_ALLOW_INSECURE_HTTP": "true"},
+        {"OPENAI_BASE_URL": "http://localhost:11434/v1"},  # a local Ollama
+    ],
+)
+def test_plain_http_is_accepted_on_loopback_or_when_allowed_explicitly(env: dict[str, str]) -> None:
+    settings = VocSettings(_env_file=None, **env)  # type: ignore[arg-type]
+    assert settings.slack_api_url == env.get("VOC_SLACK_API_URL", "https://slack.com/api/")
+    assert settings.laas_base_url == env.get("LAAS_BASE_URL", "https://api-laas.wanted.co.kr")
+    assert settings.openai_base_url == env.get("OPENAI_BASE_URL", "https://api.openai.com/v1")
+
+
+def test_plain_http_refusal_says_how_to_fix_it_in_one_line() -> None:
+    with pytest.raises(SettingsError) as refused:
+        VocSettings(_env_file=None, VOC_SLACK_API_URL="http://slack.example/api/")  # type: ignore[call-arg]
+    assert str(refused.value) == (
+        "VOC_SLACK_API_URL='http://slack.example/api/': sends the token over plain HTTP; use https://, "
+        "or set VOC_ALLOW_INSECURE_HTTP=true (loopback addresses are always allowed)"
+    )
 
 
 def test_several_bad_settings_are_named_on_the_same_line(workspace: Workspace) -> None:

@@ -25,6 +25,8 @@ from typer.testing import CliRunner
 from flows.cli import app
 from flows.dry_run import RECORD, replace_files
 from flows.flow import voc_weekly_report
+from flows.settings import VocSettings
+from flows.warehouse.dbt import dbt_failure
 from tests.flow_runs import run_records, scenario
 from tests.sources import LOGIN, edge_case_rows, ticket, write_source
 
@@ -122,25 +124,42 @@ def test_source_named_with_quotes_and_braces_is_read_as_a_name(prefect_server: N
 def test_model_error_names_the_model_and_its_first_error_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`compare` runs plain dbt: a keywords column exported as a list breaks the staging model."""
-    import duckdb
+    """`compare` runs plain dbt: a model that cannot be built is named with its first error line.
 
-    export = write_source(tmp_path / "export.parquet", edge_case_rows())
-    listed = tmp_path / "listed.parquet"
-    duckdb.sql(
-        f"copy (select * replace (string_split(coalesce(keywords, ''), ',') as keywords) from '{export}') "
-        f"to '{listed}' (format parquet)"
+    (The source's columns are cast to the contract's types now, so no export breaks a model: the
+    broken model is added to a copy of the project.)"""
+    project = tmp_path / "dbt_project"
+    shutil.copytree(REPO / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))
+    (project / "models" / "broken_model.sql").write_text(
+        "{{ config(materialized='table') }}\nselect cast('not a number' as integer) as n\n", encoding="utf-8"
     )
+    export = write_source(tmp_path / "export.parquet", edge_case_rows())
     monkeypatch.chdir(tmp_path)
-    env = {"VOC_SOURCE_PATH": str(listed), "VOC_DUCKDB_PATH": str(tmp_path / "w.duckdb"),
-           "VOC_HOME": str(tmp_path / ".voc")}  # fmt: skip
+    env = {"VOC_SOURCE_PATH": str(export), "VOC_DUCKDB_PATH": str(tmp_path / "w.duckdb"),
+           "VOC_HOME": str(tmp_path / ".voc"), "VOC_DBT_PROJECT_DIR": str(project)}  # fmt: skip
     result = CliRunner().invoke(app, ["compare", "--week", "2026-11-18"], env=env)
     assert result.exit_code == 2
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith(
-        "error: dbt build failed: model stg_zendesk__voc_tickets failed: Binder Error: No function matches"
-    )
+    assert last.startswith("error: dbt build failed: model broken_model failed: Conversion Error:"), last
     assert "Traceback" not in result.output
+
+
+def test_a_failed_model_is_named_before_the_tests_that_fail_with_it_and_a_test_by_its_name() -> None:
+    # An ephemeral model's error shows in every model and data test that inlines it, in whatever order
+    # dbt's threads finish; a generic test's id ends with a hash, which names nothing.
+    settings = VocSettings(_env_file=None)
+    binder = "Binder Error: No function matches 'translate(VARCHAR[], …)'"
+    echoes = [
+        ("test.voc_weekly.not_null_stg_zendesk__voc_tickets_category_label.b71577e5f2", "error", binder),
+        ("model.voc_weekly.voc_weekly_report_status", "error", binder),
+        ("model.voc_weekly.int_voc_category_weeks_aggregated", "error", binder),
+    ]
+    assert str(dbt_failure(settings, ["build"], None, echoes)) == (
+        f"dbt build failed: model int_voc_category_weeks_aggregated failed: {binder} (and 2 more)"
+    )
+    assert str(dbt_failure(settings, ["build"], None, echoes[:1])) == (
+        f"dbt build failed: test not_null_stg_zendesk__voc_tickets_category_label failed: {binder}"
+    )
 
 
 def test_dbt_help_is_dbts_own_help() -> None:

@@ -29,12 +29,15 @@ from flows.formatting import (
     evidence_footer_text,
     evidence_line,
     neg_ratio_text,
+    q_text,
+    rollup_change_text,
+    rollup_drivers_text,
     significance_text,
     streak_text,
     ticket_change_text,
 )
 from flows.llm.followups import FollowUp
-from flows.report import CategoryChange, CategoryKey, Coverage, Severity, WeeklyReport
+from flows.report import CategoryChange, CategoryKey, Coverage, Rollup, Severity, WeeklyReport
 from flows.slack import mrkdwn
 from flows.weeks import kst_text, week_range_text
 
@@ -59,6 +62,8 @@ SEVERITY_TITLES: dict[Severity, str] = {
     "STABLE": "*STABLE*",
 }
 QUIET_WEEK_TEXT = "✅ 눈에 띄는 변화가 없습니다."
+ROLLUP_TITLE = "🔎 묶음 변화"
+MAX_ROLLUP_LINES = 5
 SIGNIFICANT_MARK = "◆"  # before the label of a flag that passes the false-discovery gate
 SUMMARY_KEY = "summary"  # the summary's ledger key
 SNOOZED_TITLE = "🔕 숨김 중"
@@ -203,10 +208,14 @@ def build_summary(
     if links:
         foot.append(ActionsBlock(elements=links))
 
+    # The 🔎 section (at most MAX_ROLLUP_LINES short lines) comes first out of the budget.
+    rollups = rollup_blocks(report)
     # Each severity costs at most: divider, title, its field sections and the overflow line. Then
     # as many categories per severity as keep the message within its budget (long labels fill the
     # text budget long before the block budget); the rest are counted as '외 N건'.
-    per_severity_budget = (MESSAGE_BLOCK_BUDGET - len(head) - len(foot)) // len(LISTED_SEVERITIES) - 3
+    per_severity_budget = (MESSAGE_BLOCK_BUDGET - len(head) - len(foot) - len(rollups)) // len(
+        LISTED_SEVERITIES
+    ) - 3
     max_listed = max(min(max_per_severity, per_severity_budget * FIELDS_PER_SECTION), 0)
     while True:
         body: list[Block] = []
@@ -214,6 +223,7 @@ def build_summary(
             # A snoozed flag is counted above and listed on its own line below, not among the flags.
             if changes := [change for change in report.with_severity(severity) if not change.is_snoozed]:
                 body += _severity_blocks(severity, significant_first(changes), max_listed)
+        body += rollups
         if within_budget(head + body + foot) or max_listed == 0:
             break
         max_listed -= 1
@@ -269,6 +279,29 @@ def owner_mentions(owners: str | None) -> str:
         elif _USER_GROUP_ID.fullmatch(token):
             mentions.append(f"<!subteam^{token}>")
     return " ".join(dict.fromkeys(mentions))
+
+
+def rollup_line(rollup: Rollup) -> str:
+    """One roll-up of the 🔎 section: label, both weeks, its q-value and the children that drive it."""
+    label = mrkdwn.escape(mrkdwn.clip(rollup.rollup_label, LABEL_LIMIT))
+    parts = [f"*{label}* ({rollup.child_categories}개 하위 분류)", rollup_change_text(rollup)]
+    parts.append(f"유의 ({q_text(rollup.q_value)})")
+    if drivers := rollup_drivers_text(rollup):
+        parts.append(mrkdwn.escape(mrkdwn.clip(drivers, LABEL_LIMIT)))
+    return " · ".join(parts)
+
+
+def rollup_blocks(report: WeeklyReport) -> list[Block]:
+    """`🔎 묶음 변화`: significant roll-ups that no significant child explains, at most
+    MAX_ROLLUP_LINES lines and '외 N건'; nothing when there are none."""
+    news = report.rollup_news
+    if not news:
+        return []
+    lines = [f"• {rollup_line(rollup)}" for rollup in news[:MAX_ROLLUP_LINES]]
+    if len(news) > MAX_ROLLUP_LINES:
+        lines.append(f"외 {len(news) - MAX_ROLLUP_LINES}건")
+    text = f"*{ROLLUP_TITLE}* (개별 분류로는 드러나지 않는 묶음 단위 변화)\n" + "\n".join(lines)
+    return [DividerBlock(), SectionBlock(text=_md(mrkdwn.clip(text, SECTION_TEXT_LIMIT)))]
 
 
 def data_notes(coverage: Coverage) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 _LINK = re.compile(r"\[([^\]\n]+)\]\(([^)\s]+)\)")
 _BOLD = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
@@ -11,6 +12,7 @@ _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _BULLET = re.compile(r"^(\s*)[-*+]\s+", re.MULTILINE)
 _ENTITY_TAIL = re.compile(r"&[a-z]{0,4}$")
 _CODE = re.compile(r"```.*?```|`[^`\n]+`", re.DOTALL)
+_HOST = re.compile(r"[a-z0-9.-]+")
 
 
 # C0 and C1 control characters and DEL, except tab and newline: a terminal acts on them (ESC
@@ -40,9 +42,9 @@ def clip(text: str, limit: int) -> str:
 def markdown_to_mrkdwn(markdown: str) -> str:
     """Convert an LLM's markdown answer to escaped Slack mrkdwn.
 
-    `**b**` → `*b*`, headings → bold lines, bullets → `•`, `[text](url)` → `<url|text>` for http(s)
-    links only (any other scheme stays visible text). Everything is escaped first, so the model
-    cannot produce a mention or a link Slack would act on. Code and links are set aside while the
+    `**b**` → `*b*`, headings → bold lines, bullets → `•`, `[text](url)` → `<url|text> (host)` for
+    http(s) links only (any other scheme stays visible text). Everything is escaped first, so the
+    model cannot produce a mention or a link Slack would act on. Code and links are set aside while the
     emphasis is converted, so `__init__` in a URL or code stays as written.
     """
     kept: list[str] = []
@@ -62,10 +64,30 @@ def markdown_to_mrkdwn(markdown: str) -> str:
 
 
 def _link(match: re.Match[str]) -> str:
+    """A link with the host it opens beside its text: ticket text can steer the model into a
+    friendly label (`[사내 로그인](https://evil…)`), so the label alone is never trusted."""
     label, url = match.group(1), match.group(2)
-    if re.match(r"https?://", url) and "|" not in url:
-        return f"<{url}|{label.replace('|', '¦')}>"
-    return f"{label} ({url})"
+    host = _host(url)
+    if host is None or "|" in url:
+        return f"{label} ({url})"
+    link = f"<{url}|{label.replace('|', '¦')}>"
+    return link if label.lower() in (url.lower(), host) else f"{link} ({host})"
+
+
+def _host(url: str) -> str | None:
+    """The host (and port) an http(s) URL opens, in ASCII so a look-alike Unicode host shows as
+    `xn--…`; None when it is not one Slack could open."""
+    if not re.match(r"https?://", url, re.IGNORECASE):
+        return None
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").encode("idna").decode("ascii")
+        port = parts.port
+    except (ValueError, UnicodeError):
+        return None
+    if not _HOST.fullmatch(host):
+        return None
+    return f"{host}:{port}" if port else host
 
 
 def _bold(match: re.Match[str]) -> str:

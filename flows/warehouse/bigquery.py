@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from flows.settings import VocSettings
@@ -9,6 +10,8 @@ from flows.settings import VocSettings
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials
     from google.cloud import bigquery
+
+DBT_SECRET_TOKEN = "DBT_ENV_SECRET_VOC_BQ_TOKEN"  # profiles.yml reads the token from it
 
 # The scopes dbt-bigquery asks for, so the reader's token is good for exactly what dbt's is.
 SCOPES = (
@@ -36,11 +39,18 @@ def bigquery_credentials(settings: VocSettings) -> Credentials:
 
 
 def dbt_profile_env(settings: VocSettings) -> dict[str, str | None]:
-    """The profile's auth fields (profiles.yml reads them with env_var) from the same settings."""
+    """The profile's auth fields (profiles.yml reads them with env_var) from the same settings; None
+    unsets a variable for the dbt call.
+
+    The token goes to dbt only under dbt's secret prefix: dbt masks its value in everything it logs
+    and refuses it to models and macros. The name people set (VOC_BQ_TOKEN) is hidden from dbt.
+    """
     return {
         "VOC_BQ_AUTH_METHOD": settings.bq_auth_method,
-        "VOC_BQ_KEYFILE": str(settings.bq_keyfile.resolve()) if settings.bq_keyfile else None,
-        "VOC_BQ_TOKEN": settings.bq_token.get_secret_value() if settings.bq_token else None,
+        # Absolute, not resolved: a key that lives only in memory is a /proc/self/fd link.
+        "VOC_BQ_KEYFILE": os.path.abspath(settings.bq_keyfile) if settings.bq_keyfile else None,
+        "VOC_BQ_TOKEN": None,
+        DBT_SECRET_TOKEN: settings.bq_token.get_secret_value() if settings.bq_token else None,
     }
 
 

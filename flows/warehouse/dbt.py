@@ -20,6 +20,7 @@ from flows.weeks import last_complete_week
 PROJECT_NAME = "voc_weekly"
 REPORT_MODELS = (
     "voc_weekly_comparison",
+    "voc_weekly_rollups",
     "voc_weekly_samples",
     "voc_weekly_keyword_changes",
     "voc_weekly_report_status",
@@ -32,7 +33,8 @@ REPORT_MODELS = (
 def dbt_environment(settings: VocSettings) -> Iterator[None]:
     """Expose the settings to profiles.yml and sources.yml (env_var) for the duration of a dbt call.
 
-    The project carries no defaults of its own: every value it reads is set here.
+    The project carries no defaults of its own: every value it reads is set here (and a setting
+    that is not given is unset, so dbt never reads one left in the environment).
     """
     # A project may carry a `domain.com:` prefix with dots, so the table splits from the right.
     source_database, source_schema, source_identifier = settings.bq_source_table.rsplit(".", 2)
@@ -49,7 +51,11 @@ def dbt_environment(settings: VocSettings) -> Iterator[None]:
         **dbt_profile_env(settings),
     }
     saved = {name: os.environ.get(name) for name in values}
-    os.environ.update({name: value for name, value in values.items() if value is not None})
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     try:
         yield
     finally:
@@ -166,6 +172,10 @@ def dbt_failure(
     if error is not None and LOCK_ERROR in str(error):
         return warehouse_locked(settings.duckdb_file)
     failed = [(node_id, message) for node_id, status, message in outcomes if status in FAILED_STATUSES]
+    # A failed model is a cause, a failed test may be the echo of one (an ephemeral model's error
+    # shows in every model and test that inlines it): models first, then by name, whatever the
+    # order the threads finished in.
+    failed.sort(key=lambda node: (not node[0].startswith("model."), node[0]))
     if not failed:
         reason = first_error_line(str(error)) if error is not None else "no reason given"
         return DbtError(
@@ -173,9 +183,7 @@ def dbt_failure(
             slack_text="데이터 모델(dbt)을 만들지 못했습니다. 실행 기록에서 dbt 오류를 확인해 주세요.",
         )
     node_id, message = failed[0]
-    parts = node_id.split(".")
-    # A generic data test's id ends with a hash (test.project.name.hash); every other node's with its name.
-    kind, name = parts[0], parts[2] if parts[0] == "test" and len(parts) > 3 else parts[-1]
+    kind, _package, name = node_id.split(".")[:3]  # a generic test's id goes on with a hash
     kind_ko = {"test": "데이터 테스트", "model": "모델"}.get(kind, kind)
     more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
     return DbtError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -63,11 +64,45 @@ def _load_block(block_name: str) -> tuple[Path | None, dict[str, Any] | None]:
 
 @contextmanager
 def _private_keyfile(service_account_info: dict[str, Any]) -> Iterator[Path]:
-    """The key as a file only this user can read (mkstemp's mode 0600), deleted on the way out."""
-    handle, name = tempfile.mkstemp(prefix="voc-gcp-", suffix=".json")
+    """The key as a file that goes with the run, even a run killed with `kill -9`.
+
+    Where the system has anonymous files (Linux: memfd), the key never touches a disk and dies
+    with the process; dbt and the reader open it as /proc/self/fd/N. Elsewhere it is an owner-only
+    file in a folder of this run's own, which the next run removes if this one was killed.
+    """
+    key = json.dumps(service_account_info).encode("utf-8")
+    if hasattr(os, "memfd_create"):
+        with os.fdopen(os.memfd_create("voc-weekly-gcp-key", os.MFD_CLOEXEC), "w+b") as memory:
+            memory.write(key)
+            memory.flush()
+            yield Path(f"/proc/self/fd/{memory.fileno()}")
+        return
+    keys = Path(tempfile.gettempdir()) / "voc-weekly-keys"
+    keys.mkdir(mode=0o700, exist_ok=True)
+    _remove_keys_of_dead_runs(keys)
+    folder = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=keys))  # mode 0700
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            json.dump(service_account_info, file)
-        yield Path(name)
+        keyfile = folder / "key.json"
+        keyfile.touch(mode=0o600)
+        keyfile.write_bytes(key)
+        yield keyfile
     finally:
-        os.remove(name)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _remove_keys_of_dead_runs(keys: Path) -> None:
+    """Remove the key folders of runs whose process is gone (killed before they could)."""
+    for folder in keys.iterdir():
+        pid = folder.name.split("-", 1)[0]
+        if pid.isdigit() and not _is_running(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # POSIX: signal 0 checks the process exists and sends nothing
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True

@@ -15,6 +15,7 @@ from flows.report import (
     Coverage,
     FeedbackWeek,
     KeywordChange,
+    Rollup,
     Sample,
     Thresholds,
     WeeklyReport,
@@ -87,8 +88,8 @@ def open_warehouse(settings: VocSettings) -> Warehouse:
 def read_report(
     warehouse: Warehouse, relations: dict[str, str], week: date, feedback_weeks: int = 12
 ) -> WeeklyReport:
-    """Read one reported week from the marts: coverage, all categories, samples and keywords, the
-    categories' owners, and the team's feedback on the `feedback_weeks` weeks before it."""
+    """Read one reported week from the marts: coverage, all categories, roll-ups, samples and
+    keywords, the categories' owners, and the team's feedback on the `feedback_weeks` weeks before it."""
     week_param = warehouse.week_parameter  # bound to `week`, never spliced in
     status_rows = warehouse.fetch(
         f"select * from {relations['voc_weekly_report_status']} where report_week_start = {week_param}",
@@ -117,6 +118,12 @@ def read_report(
         order by category_label, category1, category2, category3, growth_rank""",
         week,
     )
+    rollups = warehouse.fetch(
+        f"""select * from {relations["voc_weekly_rollups"]}
+        where report_week_start = {week_param}
+        order by q_value asc nulls last, level, rollup_label""",
+        week,
+    )
     owners = warehouse.fetch(
         f"""select * from {relations["voc_weekly_category_owners"]}
         where report_week_start = {week_param} and owners is not null""",
@@ -128,6 +135,7 @@ def read_report(
         categories=tuple(CategoryChange.model_validate(row) for row in categories),
         samples=tuple(Sample.model_validate(row) for row in samples),
         keywords=tuple(KeywordChange.model_validate(row) for row in keywords),
+        rollups=tuple(Rollup.model_validate(row) for row in rollups),
         owners=tuple(CategoryOwners.model_validate(row) for row in owners),
         feedback=read_feedback_weeks(warehouse, relations, week, feedback_weeks),
         feedback_weeks=feedback_weeks,

@@ -1,8 +1,8 @@
 """BigQuery cost on paper, from the prod target's compiled SQL (used by benchmarks/bq_cost.py and a test).
 
 BigQuery on-demand bills the bytes of the columns a query references in the partitions it cannot
-prune, with a 10 MB minimum per table referenced. Only the staging views select from the source
-(every model that needs tickets selects from them), so a run's source partitions are the views'
+prune, with a 10 MB minimum per table referenced. Only the staging models select from the source
+(ephemeral: every model that needs tickets inlines them), so a run's source partitions are their
 literal bounds on event_create_time.
 """
 
@@ -72,12 +72,12 @@ def _is_null_partition(condition: exp.Expression) -> bool:
 
 
 def models_reading_the_source(manifest_path: Path, source: str) -> dict[str, list[str]]:
-    """Each model whose query reads the source (dbt `source` name), with the source views it expands."""
+    """Each model whose query reads the source (dbt `source` name), with the staging models it inlines."""
     nodes = json.loads(manifest_path.read_text(encoding="utf-8"))["nodes"]
     models = {uid: node for uid, node in nodes.items() if node["resource_type"] == "model"}
-    views = {uid for uid, node in models.items() if source in node["depends_on"]["nodes"]}
+    staging = {uid for uid, node in models.items() if source in node["depends_on"]["nodes"]}
     readers = {
-        node["name"]: sorted(models[uid]["name"] for uid in node["depends_on"]["nodes"] if uid in views)
+        node["name"]: sorted(models[uid]["name"] for uid in node["depends_on"]["nodes"] if uid in staging)
         for node in models.values()
     }
     return {name: through for name, through in sorted(readers.items()) if through}

@@ -13,6 +13,7 @@ import pytest
 from flows.errors import SettingsError
 from flows.settings import VocSettings
 from flows.warehouse.bigquery import dbt_profile_env
+from flows.warehouse.dbt import invoke_dbt
 from flows.warehouse.gcp_credentials import with_gcp_credentials_block
 from flows.warehouse.readers import open_warehouse
 from tests.bigquery.emulators import PROJECT, SOURCE_TABLE
@@ -94,7 +95,10 @@ def test_a_gcp_credentials_block_is_the_service_account_the_reader_sends(
     configured = prod_settings(VOC_GCP_CREDENTIALS_BLOCK="voc-weekly-gcp-emulator")
     with with_gcp_credentials_block(configured) as settings:
         assert fetch_week(settings) == WEEK
+        # dbt-bigquery reads the same key (in memory only: a /proc/self/fd path on Linux).
+        invoke_dbt(settings, ["--quiet", "show", "--inline", "select 1 as one"])
     assert through.bearer_tokens() == {f"issued-for-{email}"}
+    assert len(through.token_grants) >= 2  # the reader's and dbt's
 
 
 def test_dbt_profile_gets_the_same_method_and_credential(tmp_path: Path) -> None:
@@ -107,8 +111,11 @@ def test_dbt_profile_gets_the_same_method_and_credential(tmp_path: Path) -> None
         "VOC_BQ_AUTH_METHOD": "service-account",
         "VOC_BQ_KEYFILE": str(keyfile.resolve()),
         "VOC_BQ_TOKEN": None,
+        "DBT_ENV_SECRET_VOC_BQ_TOKEN": None,
     }
-    assert dbt_profile_env(secrets)["VOC_BQ_TOKEN"] == "ya29.t"
+    # The token only under dbt's secret prefix (dbt masks it); the plain name is unset for dbt.
+    assert dbt_profile_env(secrets)["DBT_ENV_SECRET_VOC_BQ_TOKEN"] == "ya29.t"
+    assert dbt_profile_env(secrets)["VOC_BQ_TOKEN"] is None
     assert dbt_profile_env(prod_settings())["VOC_BQ_AUTH_METHOD"] == "oauth"
 
 

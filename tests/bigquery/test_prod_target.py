@@ -49,7 +49,7 @@ class Build:
     results: list[dict[str, Any]]
     source_scans: dict[str, SourceScan]  # by model, for the models that select from the source
     models_reading_the_source: dict[str, list[str]]
-    relational_models: int  # the project's models less the ephemeral ones (built into their users)
+    stored_models: list[str]  # the models that make a table or view (not ephemeral)
 
 
 @pytest.fixture(scope="module")
@@ -61,17 +61,17 @@ def scratch_build(crucible: Emulator) -> Build:
         settings = VocSettings(_env_file=None)
         invoke_dbt(settings, ["build", "--vars", json.dumps({"report_week": REPORT_WEEK.isoformat()})])
     target = settings.dbt_project_dir / "target"
-    scans = {
-        path.stem: source_scan(path.read_text(encoding="utf-8"), SOURCE_TABLE)
-        for path in (target / "compiled" / "voc_weekly" / "models").rglob("*.sql")
-    }
-    nodes = json.loads((target / "manifest.json").read_text(encoding="utf-8"))["nodes"].values()
-    models = [node for node in nodes if node["resource_type"] == "model"]
+    models = [
+        node
+        for node in json.loads((target / "manifest.json").read_text(encoding="utf-8"))["nodes"].values()
+        if node["resource_type"] == "model"
+    ]
+    scans = {node["name"]: source_scan(node["compiled_code"], SOURCE_TABLE) for node in models}
     return Build(
         json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"],
         {name: scan for name, scan in scans.items() if scan},
         models_reading_the_source(target / "manifest.json", SOURCE),
-        sum(node["config"]["materialized"] != "ephemeral" for node in models),
+        sorted(node["name"] for node in models if node["config"]["materialized"] != "ephemeral"),
     )
 
 
@@ -80,9 +80,11 @@ def test_prod_build_from_scratch_passes_every_model_unit_test_and_data_test(scra
     checked = {outcome for outcome in outcomes if outcome[0] in ("model", "unit_test", "test")}
     assert checked == {("model", "success"), ("unit_test", "pass"), ("test", "pass")}
     kinds = [r["unique_id"].split(".")[0] for r in scratch_build.results]
-    models = list((VocSettings(_env_file=None).dbt_project_dir / "models").rglob("*.sql"))
-    assert scratch_build.relational_models < len(models)  # int_voc_categories_snoozed is inlined
-    assert kinds.count("model") == scratch_build.relational_models  # every other model was built
+    built = sorted(
+        r["unique_id"].split(".")[-1] for r in scratch_build.results if r["unique_id"].startswith("model.")
+    )
+    assert built == scratch_build.stored_models  # every model that is not inlined was built
+    assert len(scratch_build.stored_models) >= 7
     assert kinds.count("unit_test") >= 8 and kinds.count("test") >= 15
 
 
@@ -124,18 +126,14 @@ def test_marts_are_partitioned_by_week_and_hold_the_report_week(
 def test_a_scheduled_run_reads_only_the_source_partitions_of_the_weeks_it_reports(
     scratch_build: Build,
 ) -> None:
-    # Only the staging views select from the source, each from 00:00 KST (15:00 UTC the Sunday
+    # Only the staging models select from the source, each from 00:00 KST (15:00 UTC the Sunday
     # before) on the first Monday of the multi-week baseline (var baseline_weeks, 8): never older;
     # and until the end of the week after the reported week: never newer (issue 16: a week years
     # back read every partition from then until now).
     first_baseline_week = REPORT_WEEK - timedelta(weeks=8)
     baseline_start_utc = datetime.combine(first_baseline_week, time()) - timedelta(hours=9)
     read_end_utc = datetime.combine(REPORT_WEEK + timedelta(weeks=2), time()) - timedelta(hours=9)
-    views = ["stg_zendesk__voc_tickets", "stg_zendesk__voc_tickets_rejected"]
-    assert sorted(scratch_build.source_scans) == views
-    assert {scan.since for scan in scratch_build.source_scans.values()} == {baseline_start_utc}
-    assert {scan.until for scan in scratch_build.source_scans.values()} == {read_end_utc}
-    # Every other model that needs tickets reads them through those views, hence the same bound.
+    staging = {"stg_zendesk__voc_tickets", "stg_zendesk__voc_tickets_rejected"}
     readers = scratch_build.models_reading_the_source
     assert set(readers) == {
         "int_voc_category_weeks_aggregated",
@@ -143,7 +141,11 @@ def test_a_scheduled_run_reads_only_the_source_partitions_of_the_weeks_it_report
         "voc_weekly_report_status",
         "voc_weekly_samples",
     }
-    assert all(set(through) <= set(views) for through in readers.values())
+    assert all(set(through) <= staging for through in readers.values())
+    # The staging models are ephemeral: every model that needs tickets inlines them, bounds and all.
+    assert set(readers) <= set(scratch_build.source_scans) <= set(readers) | staging
+    assert {scan.since for scan in scratch_build.source_scans.values()} == {baseline_start_utc}
+    assert {scan.until for scan in scratch_build.source_scans.values()} == {read_end_utc}
 
 
 def dry_run(folder: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:

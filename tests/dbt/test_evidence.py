@@ -24,16 +24,17 @@ from flows.warehouse.source import prepare_source
 from tests.factories import make_settings
 from tests.servers.laas import API_KEY as LAAS_KEY
 from tests.servers.laas import LaasServer
-from tests.sources import CANCEL, EVENT, LOGIN, POSTING, label, weekly_history_rows, write_source
+from tests.sources import CANCEL, EVENT, LOGIN, POSTING, REFUND, label, weekly_history_rows, write_source
 
 REPORT_WEEK = date(2026, 11, 16)
-SPIKE, WOBBLY, RISING, STEADY = LOGIN, CANCEL, EVENT, POSTING
+SPIKE, WOBBLY, RISING, STEADY, SPIKED_BEFORE = LOGIN, CANCEL, EVENT, POSTING, REFUND
 # Ten weeks ending 2026-11-16, oldest first.
 HISTORY = {
     SPIKE: [20] * 9 + [60],  # steady, then three times as many: a real change
     WOBBLY: [12, 28] * 5,  # swings every week: +133% this week is its normal
     RISING: [10] * 8 + [20, 40],  # doubled two weeks running
     STEADY: [30] * 10,
+    SPIKED_BEFORE: [20] * 3 + [60] + [20] * 5 + [40],  # a past spike inside the baseline, then 2x
 }
 
 
@@ -81,6 +82,18 @@ def test_a_planted_spike_is_significant_and_a_swinging_category_is_within_normal
     assert not wobbly.is_significant
     steady = of(report, STEADY)
     assert (steady.severity, steady.is_significant, steady.flagged_weeks_in_a_row) == ("STABLE", False, 0)
+
+
+def test_a_past_spike_in_the_baseline_is_down_weighted_so_a_new_doubling_is_significant(
+    built: dict[str, Any],
+) -> None:
+    """Regression: the spike six weeks ago raised the baseline mean to 25 and its wobble estimate
+    with it, so this week's doubling read as normal variation (Farrington/Noufaily down-weighting)."""
+    spiked = of(built["first"], SPIKED_BEFORE)
+    assert spiked.baseline_counts == [20, 20, 60, 20, 20, 20, 20, 20]
+    assert spiked.baseline_mean_tickets is not None and spiked.baseline_mean_tickets < 21
+    assert spiked.expected_tickets_high is not None and spiked.expected_tickets_high < 40
+    assert spiked.severity == "CRITICAL" and spiked.is_significant
 
 
 def test_streaks_count_the_weeks_flagged_in_a_row(built: dict[str, Any]) -> None:
@@ -136,16 +149,27 @@ def test_significant_policy_replies_and_calls_the_llm_only_for_significant_flags
     assert state.is_completed(), state.message
     replies = sorted((tmp_path / "out").glob("[0-9][0-9]-reply-*.json"))
     headings = [json.loads(path.read_text())["blocks"][0]["text"]["text"] for path in replies]
-    assert [heading.split("\n")[0] for heading in headings] == [
+    titles = [next(line for line in h.split("\n") if line.startswith("*[")) for h in headings]
+    assert titles == [  # (after the owners' mentions)
         f"*[CRITICAL] {label(SPIKE)}*",
         f"*[CRITICAL] {label(RISING)}*",
+        f"*[CRITICAL] {label(SPIKED_BEFORE)}*",
     ], "the wobbly CRITICAL gets no reply"
-    assert len(laas.requests) == 2
+    assert len(laas.requests) == 3
     assert all("판정: 유의" in heading for heading in headings)
     categories = json.loads((tmp_path / "out" / "report.json").read_text())["categories"]
     wobbly = next(row for row in categories if row["category_label"] == label(WOBBLY))
     assert wobbly["is_significant"] is False and wobbly["severity"] == "CRITICAL"
     assert {"q_value", "p_value_increase", "baseline_weekly_tickets", "flagged_weeks_in_a_row"} <= set(wobbly)
+    rollups = {
+        row["rollup_label"]: row
+        for row in json.loads((tmp_path / "out" / "report.json").read_text())["rollups"]
+    }
+    assert {"개인회원", "개인회원 / 계정", "기업회원", "기업회원 / 결제"} <= set(rollups)
+    account = rollups["개인회원 / 계정"]  # the spike is its only category: significant, and explained by it
+    assert (account["level"], account["reported_tickets"], account["baseline_tickets"]) == (2, 60, 20)
+    assert account["is_significant"] and account["is_explained_by_children"]
+    assert account["top_drivers"] == "로그인 오류 20→60"
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -171,12 +195,14 @@ def test_backtest_prints_flags_per_week_and_writes_csv_and_chart(
     with (tmp_path / "bt" / "backtest-2026-11-16-4w.csv").open(encoding="utf-8") as file:
         rows = list(csv.DictReader(file))
     assert [(r["report_week"], r["critical"], r["monitor"], r["improved"], r["stable"]) for r in rows] == [
-        ("2026-10-26", "0", "0", "1", "3"),  # the swinging category drops
-        ("2026-11-02", "1", "0", "0", "3"),
-        ("2026-11-09", "1", "0", "1", "2"),  # rising doubles; the swing drops again
-        ("2026-11-16", "3", "0", "0", "1"),
+        ("2026-10-26", "0", "0", "1", "4"),  # the swinging category drops
+        ("2026-11-02", "1", "0", "0", "4"),
+        ("2026-11-09", "1", "0", "1", "3"),  # rising doubles; the swing drops again
+        ("2026-11-16", "4", "0", "0", "1"),
     ]
-    assert rows[-1]["significant"] == "2", "the spike and the rising category, not the swing"
+    assert rows[-1]["significant"] == "3", "the spikes and the rising category, not the swing"
+    assert int(rows[-1]["significant_rollups"]) >= 3, "the groups of the spikes and the rising category"
+    assert rows[-1]["unexplained_rollups"] == "0", "each is explained by its significant category"
     assert all(int(r["significant"]) <= int(r["flagged"]) for r in rows)
     assert "2026-11-16" in result.output and "total" in result.output
     assert png_size(tmp_path / "bt" / "backtest-2026-11-16-4w.png") == (1000, 400)
@@ -186,7 +212,7 @@ def test_backtest_prints_flags_per_week_and_writes_csv_and_chart(
     assert stricter.exit_code == 0, stricter.output
     with (tmp_path / "bt" / "backtest-2026-11-16-4w.csv").open(encoding="utf-8") as file:
         last = list(csv.DictReader(file))[-1]
-    assert (last["critical"], last["monitor"]) == ("1", "2"), "+133% and +100% are MONITOR at 150%"
+    assert (last["critical"], last["monitor"]) == ("1", "3"), "+133% and +100% are MONITOR at 150%"
 
 
 def test_backtest_refuses_bad_vars_in_one_line(tmp_path: Path) -> None:

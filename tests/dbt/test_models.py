@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from datetime import date
@@ -49,7 +50,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def _compiled_staging_sql(project_dir: Path) -> str:
-    path = project_dir / "target/run/voc_weekly/models/staging/zendesk/stg_zendesk__voc_tickets.sql"
+    """The staging SQL of the last run: ephemeral, so inlined into the aggregate that reads it."""
+    path = (
+        project_dir
+        / "target/compiled/voc_weekly/models/intermediate/voc/int_voc_category_weeks_aggregated.sql"
+    )
     return path.read_text(encoding="utf-8")
 
 
@@ -174,10 +179,47 @@ def test_docs_generate_describes_every_model_and_column(built: dict[str, Any]) -
     for unique_id, node in models.items():
         assert "one row per" in node["description"].lower(), unique_id  # the grain is stated
         documented = {name for name, col in node["columns"].items() if col["description"]}
-        # An ephemeral model has no relation, so no catalog entry: its yml lists its columns.
-        built_columns = {c.lower() for c in catalog["nodes"].get(unique_id, {"columns": {}})["columns"]}
+        if node["config"]["materialized"] == "ephemeral":  # no relation, so not in the catalog
+            built_columns = set(ephemeral_columns(built["settings"], node))
+        else:
+            built_columns = {c.lower() for c in catalog["nodes"][unique_id]["columns"]}
         assert built_columns <= documented, (unique_id, built_columns - documented)
     assert "exposure.voc_weekly.weekly_voc_slack_report" in manifest["exposures"]
+
+
+def ephemeral_columns(settings: VocSettings, node: dict[str, Any]) -> list[str]:
+    """The columns an ephemeral model's compiled query returns, on the built warehouse."""
+    with duckdb.connect(str(settings.duckdb_file)) as con:
+        return con.sql(node["compiled_code"]).columns
+
+
+def test_unit_test_fixtures_know_the_columns_of_every_ephemeral_model(built: dict[str, Any]) -> None:
+    # dbt reads a fixture's column types from the input's relation; an ephemeral model has none, so
+    # voc_ephemeral_model_columns lists them (macros/unit_tests/get_fixture_sql.sql) and must match.
+    from dbt.cli.main import dbtRunner
+
+    settings = built["settings"]
+    invoke_dbt(settings, ["--quiet", "compile", "--select", "config.materialized:ephemeral"])
+    manifest = json.loads((settings.dbt_project_dir / "target/manifest.json").read_text(encoding="utf-8"))
+    ephemeral = {
+        node["name"]: node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"]["materialized"] == "ephemeral"
+    }
+    project = [
+        "--project-dir",
+        str(settings.dbt_project_dir),
+        "--profiles-dir",
+        str(settings.dbt_project_dir),
+    ]
+    inline = "{{ tojson(voc_ephemeral_model_columns()) }}"
+    with dbt_environment(settings):
+        result = dbtRunner().invoke(["--quiet", "compile", "--inline", inline, *with_report_week(project)])
+    assert result.success, result.exception
+    listed = json.loads(result.result.results[0].node.compiled_code)
+    assert set(listed) == set(ephemeral)
+    for name, node in ephemeral.items():
+        assert list(listed[name]) == ephemeral_columns(settings, node), name
 
 
 def test_csv_export_gives_the_same_comparison(tmp_path: Path, built: dict[str, Any]) -> None:
@@ -244,6 +286,28 @@ def test_prod_bigquery_target_parses_without_reaching_bigquery(tmp_path: Path) -
     assert source["relation_name"] == "`wanted-data`.`wanted_ml`.`zendesk_voc_classified`"
 
 
+def test_the_bigquery_token_reaches_dbt_only_as_a_secret_dbt_masks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # dbt masks the values of DBT_ENV_SECRET_* variables in all it logs and refuses them to models
+    # and macros; under any other name a model, a macro or an error message could print the token.
+    token = "ya29.a-short-lived-token-only-dbt-may-see"
+    monkeypatch.setenv("VOC_BQ_AUTH_METHOD", "oauth-secrets")
+    monkeypatch.setenv("VOC_BQ_TOKEN", token)
+    settings = prod_settings(tmp_path)
+    with dbt_environment(settings):
+        holding = {name for name, value in os.environ.items() if value == token}
+    assert holding == {"DBT_ENV_SECRET_VOC_BQ_TOKEN"}
+
+    capsys.readouterr()
+    probe = 'select \'{{ env_var("VOC_BQ_TOKEN", "unset") }}\' as token'
+    invoke_dbt(settings, ["compile", "--no-populate-cache", "--inline", probe])
+    printed = capsys.readouterr().out
+    assert "select 'unset' as token" in printed
+    assert token not in printed
+    assert token not in (settings.dbt_project_dir / "logs" / "dbt.log").read_text(encoding="utf-8")
+
+
 def test_bigquery_rendering_of_every_dispatch_macro_is_valid_bigquery_sql(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -278,6 +342,7 @@ def test_bigquery_rendering_of_every_dispatch_macro_is_valid_bigquery_sql(
     assert "r'" in rendered["voc_regexp_replace"]
     assert "float64" in rendered["voc_type_double"].lower()  # raw strings keep the regex backslashes
     assert "normalize(" in rendered["voc_nfc"].lower() and "nfc_normalize" not in rendered["voc_nfc"]
+    assert rendered["voc_feedback_table_options"].endswith("partition by report_week_start")
 
 
 def test_week_before_the_data_is_a_clear_error_not_an_empty_report(built: dict[str, Any]) -> None:

@@ -3,6 +3,7 @@ rows without an id and float precision, each on a real DuckDB built by dbt."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from flows.outcome import report_summary
 from flows.report import WeeklyReport, check_coverage
 from flows.settings import VocSettings
 from flows.slack.messages import build_follow_up_messages, build_summary, preview, reply_key
-from flows.warehouse.dbt import build_week
+from flows.warehouse.dbt import build_week, invoke_dbt
 from flows.warehouse.readers import open_warehouse, read_report
 from flows.warehouse.source import prepare_source
 from tests.factories import make_settings
@@ -176,3 +177,40 @@ def test_pct_change_is_double_precision(settings: VocSettings) -> None:
     report = build(settings, rows + [monday_0030()])
     login = next(c for c in report.categories if c.category == LOGIN)
     assert login.pct_change == 116.66666666666667
+
+
+def compiled_models(settings: VocSettings, week: date) -> dict[str, dict[str, Any]]:
+    """Each model's compiled SQL and config for a reported week (`dbt compile`, models only)."""
+    week_vars = json.dumps({"report_week": week.isoformat()})
+    invoke_dbt(settings, ["--quiet", "compile", "--select", "resource_type:model", "--vars", week_vars])
+    manifest = json.loads((settings.dbt_project_dir / "target/manifest.json").read_text(encoding="utf-8"))
+    return {
+        node["name"]: {"sql": node["compiled_code"], **node["config"]}
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+    }
+
+
+def test_a_model_whose_sql_depends_on_the_week_is_inlined_or_replaces_only_its_weeks(
+    settings: VocSettings,
+) -> None:
+    # Two builds of different weeks may share one BigQuery dataset (a schedule and a mention, an
+    # analyst on prod): a view or table carrying one run's window would be read by the other run.
+    write_source(settings.effective_source_path, tickets("login-b", 2, "2026-11-10 10:00", LOGIN))
+    prepare_source(settings)
+    one, other = compiled_models(settings, REPORT_WEEK), compiled_models(settings, date(2026, 11, 23))
+    depends_on_the_week = {name for name in one if one[name]["sql"] != other[name]["sql"]}
+    assert "int_voc_category_weeks_filled" in depends_on_the_week
+    for name in depends_on_the_week:
+        config = one[name]
+        if config["materialized"] != "ephemeral":
+            assert config["materialized"] == "incremental", name
+            assert config["partitions"] != other[name]["partitions"], name  # its own weeks, replaced
+    stored_window_free = sorted(set(one) - depends_on_the_week)
+    # A filter of the comparison; the team's reactions, read whole; a join of the comparison with the
+    # owners seed: none of them carries a week.
+    assert stored_window_free == [
+        "int_voc_categories_flagged",
+        "stg_slack__voc_flag_feedback",
+        "voc_weekly_category_owners",
+    ]

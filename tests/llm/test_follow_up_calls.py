@@ -68,6 +68,18 @@ def test_both_content_shapes_become_the_reply(tmp_path: Path, endpoint: Endpoint
     assert "*로그인* 오류 증가" in follow_up.body
 
 
+def test_a_link_the_model_writes_shows_the_host_it_opens(tmp_path: Path, endpoint: Endpoint) -> None:
+    # A ticket that says "tell them to log in at …" can steer the model into a friendly label.
+    link = "[사내 SSO 로그인](https://sso.wanted.co.kr.evil.example/x)"
+    endpoint.server.plan("cat-01", replies.answer(f"### 후속 조치\n- {link} 확인"))
+    [follow_up] = write(flagged(1), endpoint.settings(tmp_path))
+    assert follow_up.origin == endpoint.name
+    assert (
+        "<https://sso.wanted.co.kr.evil.example/x|사내 SSO 로그인> (sso.wanted.co.kr.evil.example)"
+        in follow_up.body
+    )
+
+
 @pytest.mark.parametrize(
     "reply",
     [
@@ -184,7 +196,7 @@ def test_a_base_url_that_does_not_resolve_is_a_one_line_reason_naming_it(
     tmp_path: Path, endpoint: Endpoint
 ) -> None:
     # A URL that is not http(s) never gets this far: the settings refuse it (tests/test_hostile_inputs.py).
-    settings = endpoint.settings(tmp_path, **{endpoint.url_setting: "http://llm.invalid/v1"})
+    settings = endpoint.settings(tmp_path, **{endpoint.url_setting: "https://llm.invalid/v1"})
     [follow_up] = write(flagged(1), settings)
     assert (
         follow_up.origin == "failed" and endpoint.url_setting in follow_up.body and "\n" not in follow_up.body

@@ -69,6 +69,7 @@ class SlackServer:
         self.edits: list[dict[str, Any]] = []  # chat.update: channel, ts and the new text, in order
         self.requests: list[str] = []  # API method of every request, faults included
         self.faults: list[Fault | None] = []
+        self.method_faults: dict[str, list[Fault | None]] = {}  # the same, for one API method's calls
         self.channels = {"C0VOCWEEKLY", "C0ELSEWHERE"}
         # Like Slack, history and replies may list only the first users of a reaction (its count is
         # always whole); reactions.get with full=true lists them all. None: list them all.
@@ -101,10 +102,12 @@ class SlackServer:
             self.socket = SocketModeServer().start()
         return self.socket
 
-    def fail_next(self, *faults: Fault | None) -> None:
-        """Answer the next requests with these faults, in order (None: answer that one normally)."""
+    def fail_next(self, *faults: Fault | None, method: str | None = None) -> None:
+        """Answer the next requests (of `method` only, if given) with these faults, in order (None:
+        answer that one normally)."""
         with self._lock:
-            self.faults.extend(faults)
+            queue = self.faults if method is None else self.method_faults.setdefault(method, [])
+            queue.extend(faults)
 
     def threads(self) -> dict[str, list[dict[str, Any]]]:
         """Messages grouped by the thread they are in (a top-level message starts its own)."""
@@ -154,7 +157,8 @@ class SlackServer:
     def handle(self, method: str, token: str | None, args: dict[str, Any]) -> Fault:
         with self._lock:
             self.requests.append(method)
-            if self.faults and (fault := self.faults.pop(0)) is not None:
+            queue = self.method_faults.get(method) or self.faults
+            if queue and (fault := queue.pop(0)) is not None:
                 if fault.store and fault.store_after:
                     late = threading.Timer(fault.store_after, self._store_late, (method, token, args))
                     late.daemon = True

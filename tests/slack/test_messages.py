@@ -22,7 +22,7 @@ from flows.slack.messages import (
     build_summary,
     preview,
 )
-from tests.factories import change, keyword, sample, weekly_report
+from tests.factories import change, keyword, rollup, sample, weekly_report
 
 HOSTILE = "결제 <!channel> & <@U123> <#C0GENERAL|general> <https://evil.example|click> 🚨"
 MENTION = re.compile(r"<[!@#]|<https?://")
@@ -349,6 +349,62 @@ def test_reply_without_history_says_the_evidence_is_missing() -> None:
     ]
     assert heading.endswith("\n판정: 이력 부족")
     assert "최근" not in heading
+
+
+def rollup_section(message: SlackMessage) -> str | None:
+    """The text of the 🔎 묶음 변화 section, or None when the summary has none."""
+    return next((t for t in sections(message) if t.startswith("*🔎 묶음 변화*")), None)
+
+
+def test_a_spread_change_no_category_shows_gets_one_line_with_its_drivers(typical_report: Any) -> None:
+    report = typical_report.model_copy(
+        update={
+            "rollups": (
+                rollup("기업회원 / 채용공고", 90, 126, 0.003, drivers="공고 등록 10→15, 공고 수정 9→14"),
+                rollup("기업회원", 200, 240, 0.004, explained=True, drivers="채용공고 90→126"),
+                rollup("개인회원", 150, 160, 0.4),
+            )
+        }
+    )
+    summary = build_summary(report)
+    assert_valid(summary)
+    assert rollup_section(summary) == (
+        "*🔎 묶음 변화* (개별 분류로는 드러나지 않는 묶음 단위 변화)\n"
+        "• *기업회원 / 채용공고* (6개 하위 분류) · 90 → 126 (↑36) / +40.0% · 유의 (q=0.003)"
+        " · 주요 공고 등록 10→15, 공고 수정 9→14"
+    ), "the category1 its group explains and the non-significant roll-up are left out"
+    texts = sections(summary)
+    position = texts.index(rollup_section(summary) or "")
+    assert texts.index(next(t for t in texts if "환불 요청" in t)) < position, "after the severities"
+    assert position < next(n for n, t in enumerate(texts) if t.startswith("기준:")), "before the footer"
+
+
+def test_no_rollup_section_when_every_significant_rollup_is_explained_or_there_is_none(
+    typical_report: Any,
+) -> None:
+    assert rollup_section(build_summary(typical_report)) is None
+    explained = typical_report.model_copy(
+        update={"rollups": (rollup("개인회원 / 계정", 20, 40, 0.001, explained=True),)}
+    )
+    assert rollup_section(build_summary(explained)) is None
+
+
+def test_at_most_five_rollup_lines_then_how_many_more() -> None:
+    rollups = [rollup(f"묶음{n} / 하위", 100, 150 + n, 0.001 * (n + 1)) for n in range(8)]
+    summary = build_summary(weekly_report([change("a / b / c", 10, 10, "STABLE")], rollups=rollups))
+    assert_valid(summary)
+    lines = (rollup_section(summary) or "").split("\n")[1:]
+    assert [line.split(" · ")[0] for line in lines[:5]] == [
+        f"• *묶음{n} / 하위* (6개 하위 분류)" for n in range(5)
+    ], "the strongest first"
+    assert lines[5:] == ["외 3건"]
+
+
+def test_rollup_names_and_drivers_cannot_ping_anyone() -> None:
+    hostile = rollup(f"{HOSTILE} / 하위", 10, 30, 0.001, drivers=f"{HOSTILE} 1→9")
+    summary = build_summary(weekly_report([change("a / b / c", 10, 10, "STABLE")], rollups=[hostile]))
+    assert_valid(summary)
+    assert not MENTION.search(rollup_section(summary) or "")
 
 
 # Message size (issue 21): the summary and the replies stay within the documented budget.

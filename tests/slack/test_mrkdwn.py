@@ -13,13 +13,48 @@ from flows.slack import mrkdwn
         ("**굵게**입니다", "*굵게*\u200b입니다"),  # Slack needs a boundary before a Korean particle
         ("## 원인 가설", "*원인 가설*"),
         ("- 첫째\n* 둘째", "• 첫째\n• 둘째"),
-        ("[대시보드](https://bi.example.com/a__b__c)", "<https://bi.example.com/a__b__c|대시보드>"),
+        (
+            "[대시보드](https://bi.example.com/a__b__c)",
+            "<https://bi.example.com/a__b__c|대시보드> (bi.example.com)",
+        ),
         ("[악성](javascript:alert(1))", "악성 (javascript:alert(1))"),
         ("`__init__` 와 ```\n**raw**\n```", "`__init__` 와 ```\n**raw**\n```"),
         ("<!channel> & <@U1>", "&lt;!channel&gt; &amp; &lt;@U1&gt;"),
     ],
 )
 def test_llm_markdown_becomes_safe_slack_mrkdwn(markdown: str, expected: str) -> None:
+    assert mrkdwn.markdown_to_mrkdwn(markdown) == expected
+
+
+@pytest.mark.parametrize(
+    ("markdown", "expected"),
+    [
+        # Ticket text can steer the model into a friendly label on someone else's site: the host the
+        # link opens is always shown beside it.
+        ("[사내 대시보드](https://evil.example/x)", "<https://evil.example/x|사내 대시보드> (evil.example)"),
+        (
+            "[https://wanted.co.kr](https://evil.example)",
+            "<https://evil.example|https://wanted.co.kr> (evil.example)",
+        ),
+        (
+            "[원티드](https://wanted.co.kr@evil.example)",
+            "<https://wanted.co.kr@evil.example|원티드> (evil.example)",
+        ),
+        ("[원티드](HTTPS://Evil.Example:8443/x)", "<HTTPS://Evil.Example:8443/x|원티드> (evil.example:8443)"),
+        # A look-alike Unicode host (Cyrillic а) shows as what it is.
+        ("[원티드](https://wаnted.co.kr/)", "<https://wаnted.co.kr/|원티드> (xn--wnted-4ve.co.kr)"),
+        # A label that already is the host or the address says it once.
+        (
+            "[status.example.com](https://status.example.com)",
+            "<https://status.example.com|status.example.com>",
+        ),
+        ("[https://a.example/b](https://a.example/b)", "<https://a.example/b|https://a.example/b>"),
+        # No host Slack could open: plain text, as for any other scheme.
+        ("[로컬](http://[::1]:80/x)", "로컬 (http://[::1]:80/x)"),
+        ("[깨짐](https://exa&lt;mple.com/)", "깨짐 (https://exa&amp;lt;mple.com/)"),
+    ],
+)
+def test_llm_links_show_the_host_they_open(markdown: str, expected: str) -> None:
     assert mrkdwn.markdown_to_mrkdwn(markdown) == expected
 
 

@@ -10,8 +10,9 @@
         'voc_unnest_keywords': 'select keyword from tickets ' ~ voc_unnest_keywords('tickets.keywords'),
         'voc_register_source': voc_register_source() | trim,
         'voc_type_double': 'select cast(1 as ' ~ voc_type_double() ~ ') / 3 as ratio, '
-            ~ voc_normal_upper_tail(voc_count_increase_z('t.x', 't.mu', 't.phi')) ~ ' as p_value, '
-            ~ voc_proportion_rise_z('t.k', 't.n', 't.k0', 't.n0') ~ ' as z from t',
+            ~ voc_count_at_least_p('t.x', 't.mu', 't.alpha') ~ ' as p_value, '
+            ~ voc_share_at_least_p('t.k', 't.n', 't.share', 't.inflation') ~ ' as share_p_value from t',
+        'voc_feedback_table_options': voc_create_feedback_table() | trim,
         'voc_replace_weeks': voc_replace_weeks('report_week_start', voc_baseline_week(), voc_report_week()),
     } -%}
     {{ print(tojson(rendered)) }}

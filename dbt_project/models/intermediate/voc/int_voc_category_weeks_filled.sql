@@ -1,7 +1,7 @@
 -- One row per category per week of the history window (the baseline_weeks weeks before the first
 -- reported week through the reported week): the category's counts, a week without tickets as 0.
 -- Both the baselines and the comparison read weeks from this grid, so they agree on what a missing
--- week is. A view: the window comes from this run's vars, and nothing is worth storing.
+-- week is. Ephemeral: the window comes from this run's vars, so each run inlines its own grid.
 {%- set history_weeks = voc_history_weeks() %}
 
 with weekly_counts as (

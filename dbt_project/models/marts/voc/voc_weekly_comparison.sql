@@ -15,6 +15,7 @@ with category_weeks as (
 baselines as (
 
     select * from {{ ref('int_voc_category_baselines_computed') }}
+    where level = 3
 
 ),
 
@@ -223,70 +224,115 @@ with_evidence as (
 
 ),
 
--- Which way the seed rule saw the category rise: by volume, by negative share, or both.
-flag_directions as (
+-- Benjamini–Hochberg over one fixed family per week: every category's three one-sided hypotheses
+-- (volume increase, volume decrease, negative-share rise), whatever the week's data or severity. A
+-- family chosen from the data (the direction a category moved, or the rule that fired) would make
+-- the p-values it keeps look smaller than they are. q = min over ranks j >= i of p_j * m / j.
+hypotheses as (
 
     select
-        *,
-        (severity = 'CRITICAL' and is_critical_increase)
-        or (severity = 'MONITOR' and is_monitor_increase) as is_rising_by_volume,
-        (severity = 'CRITICAL' and is_critical_neg_ratio_rise)
-        or (severity = 'MONITOR' and is_monitor_neg_ratio_rise) as is_rising_by_share
+        report_week_start,
+        category1,
+        category2,
+        category3,
+        'increase' as direction,
+        p_value_increase as p_value
     from with_evidence
-
-),
-
--- The p-value of the flag's own direction: a fall for IMPROVED; for CRITICAL/MONITOR the rise the
--- rule saw (more tickets, a higher negative share). When both rose, or for STABLE (tested like a
--- rise, the direction a missed alarm would have), there are two chances: the smaller p-value is
--- doubled (Bonferroni).
-flag_p_values as (
-
+    where p_value_increase is not null
+    union all
     select
-        *,
-        case
-            when severity = 'IMPROVED' then p_value_decrease
-            when is_rising_by_volume and not is_rising_by_share then p_value_increase
-            when is_rising_by_share and not is_rising_by_volume then p_value_negative_rise
-            when p_value_negative_rise is null then p_value_increase
-            when p_value_increase is null then p_value_negative_rise
-            when p_value_increase < p_value_negative_rise then least(2.0 * p_value_increase, 1.0)
-            else least(2.0 * p_value_negative_rise, 1.0)
-        end as flag_p_value
-    from flag_directions
+        report_week_start,
+        category1,
+        category2,
+        category3,
+        'decrease' as direction,
+        p_value_decrease as p_value
+    from with_evidence
+    where p_value_decrease is not null
+    union all
+    select
+        report_week_start,
+        category1,
+        category2,
+        category3,
+        'negative_rise' as direction,
+        p_value_negative_rise as p_value
+    from with_evidence
+    where p_value_negative_rise is not null
 
 ),
 
--- Benjamini–Hochberg across every category of the week: q = min over ranks j >= i of p_j * m / j.
-ranked as (
+ranked_hypotheses as (
 
     select
         *,
         row_number() over (
             partition by report_week_start
-            order by flag_p_value asc nulls last, category1 asc, category2 asc, category3 asc
+            order by p_value asc, direction asc, category1 asc, category2 asc, category3 asc
         ) as p_rank,
-        count(flag_p_value) over (partition by report_week_start) as tests_in_week
-    from flag_p_values
+        count(*) over (partition by report_week_start) as tests_in_week
+    from hypotheses
 
 ),
 
-q_values as (
+hypothesis_q_values as (
 
     select
         *,
+        least(
+            min(p_value * tests_in_week / p_rank) over (
+                partition by report_week_start
+                order by p_rank desc
+                rows between unbounded preceding and current row
+            ),
+            1.0
+        ) as q_value
+    from ranked_hypotheses
+
+),
+
+category_q_values as (
+
+    select
+        report_week_start,
+        category1,
+        category2,
+        category3,
+        max(case when direction = 'increase' then q_value end) as q_value_increase,
+        max(case when direction = 'decrease' then q_value end) as q_value_decrease,
+        max(case when direction = 'negative_rise' then q_value end) as q_value_negative_rise
+    from hypothesis_q_values
+    group by report_week_start, category1, category2, category3
+
+),
+
+-- The q-value of the flag's direction: a rise (by volume or by negative share) for CRITICAL and
+-- MONITOR, a fall for IMPROVED; for STABLE the smallest of the three (how close it came).
+q_values as (
+
+    select
+        with_evidence.*,
+        category_q_values.q_value_increase,
+        category_q_values.q_value_decrease,
+        category_q_values.q_value_negative_rise,
         case
-            when flag_p_value is not null
-                then least(
-                    min(flag_p_value * tests_in_week / p_rank) over (
-                        partition by report_week_start
-                        order by p_rank desc
-                        rows between unbounded preceding and current row
-                    ),
-                    1.0
-                )
+            when category_q_values.q_value_increase is null then null
+            when with_evidence.severity in ('CRITICAL', 'MONITOR')
+                then least(category_q_values.q_value_increase, coalesce(category_q_values.q_value_negative_rise, 1.0))
+            when with_evidence.severity = 'IMPROVED' then category_q_values.q_value_decrease
+            else least(
+                category_q_values.q_value_increase,
+                category_q_values.q_value_decrease,
+                coalesce(category_q_values.q_value_negative_rise, 1.0)
+            )
         end as q_value
-    from ranked
+    from with_evidence
+    left join category_q_values
+        on
+            with_evidence.report_week_start = category_q_values.report_week_start
+            and with_evidence.category1 = category_q_values.category1
+            and with_evidence.category2 = category_q_values.category2
+            and with_evidence.category3 = category_q_values.category3
 
 ),
 
@@ -362,6 +408,9 @@ final as (
         p_value_increase,
         p_value_decrease,
         p_value_negative_rise,
+        q_value_increase,
+        q_value_decrease,
+        q_value_negative_rise,
         q_value,
         coalesce(severity != 'STABLE' and q_value <= {{ var('fdr_alpha') }}, false) as is_significant,
         flagged_weeks_in_a_row,
