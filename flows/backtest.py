@@ -2,7 +2,9 @@
 
 It answers the analyst's question "how many flags a week would these thresholds give, and how many
 of them are real?" (the alert budget) without touching the report's own tables: dbt builds into a
-warehouse of its own (a separate DuckDB file, or a `_backtest` BigQuery dataset).
+warehouse of its own (a separate DuckDB file, or a `_backtest` BigQuery dataset). The team's
+feedback is copied there from the report's warehouse, so the replay snoozes what the team snoozed and
+shows, beside the rules' flags, how many replies the team found useful or a false alarm.
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ from typing import Any
 
 from flows.errors import VocError
 from flows.settings import VocSettings
-from flows.warehouse.dbt import invoke_dbt, mart_relations
+from flows.warehouse.dbt import invoke_dbt, mart_relations, report_vars
 from flows.warehouse.dbt_vars import check_vars
+from flows.warehouse.feedback import read_feedback, replace_feedback
 from flows.warehouse.readers import open_warehouse
 
 FLAG_SEVERITIES = ("CRITICAL", "MONITOR", "IMPROVED")
 RESERVED_VARS = ("report_week", "comparison_weeks")
+# Feedback copied from before the first replayed week too: a 🔕 there can snooze its first weeks.
+FEEDBACK_LEAD_WEEKS = 8
 CHART_SIZE_INCHES = (10.0, 4.0)
 CHART_DPI = 100  # 1000 x 400 pixels
 
@@ -40,6 +45,8 @@ class BacktestWeek:
     baseline_tickets: int = 0  # in the week before it
     significant_rollups: int = 0  # voc_weekly_rollups: significant category1 / category2 roll-ups
     unexplained_rollups: int = 0  # ...of those, not explained by significant children (🔎 묶음 변화)
+    useful: int = 0  # the team's 👍 on the week's replies (voc_weekly_feedback)
+    false_alarm: int = 0  # and 👎
 
     @property
     def flagged(self) -> int:
@@ -71,10 +78,33 @@ def backtest_settings(settings: VocSettings) -> VocSettings:
     return settings.model_copy(update={"bq_dataset": f"{settings.bq_dataset}_backtest"})
 
 
-def replay(settings: VocSettings, end_week: date, weeks: int, dbt_vars: dict[str, Any]) -> list[BacktestWeek]:
-    """Build the comparison for `weeks` reported weeks ending with `end_week` in one dbt run."""
+def copy_team_feedback(report: VocSettings, backtest: VocSettings, first_week: date, end_week: date) -> None:
+    """The team's reactions of the replayed weeks (and a few before), from the report's warehouse."""
+    since = first_week - timedelta(weeks=FEEDBACK_LEAD_WEEKS)
+    rows = read_feedback(report, since, end_week)
+    replace_feedback(
+        backtest, [since + timedelta(weeks=n) for n in range((end_week - since).days // 7 + 1)], rows
+    )
+
+
+def replay(
+    settings: VocSettings,
+    end_week: date,
+    weeks: int,
+    dbt_vars: dict[str, Any],
+    report_settings: VocSettings | None = None,
+) -> list[BacktestWeek]:
+    """Build the comparison for `weeks` reported weeks ending with `end_week` in one dbt run, with
+    the team's feedback from the warehouse of `report_settings` (the report's own)."""
     first_week = end_week - timedelta(weeks=weeks - 1)
-    run_vars = {**dbt_vars, "report_week": end_week.isoformat(), "comparison_weeks": weeks}
+    if report_settings is not None:
+        copy_team_feedback(report_settings, settings, first_week, end_week)
+    run_vars = {
+        **report_vars(settings),
+        **dbt_vars,
+        "report_week": end_week.isoformat(),
+        "comparison_weeks": weeks,
+    }
     invoke_dbt(
         settings,
         [
@@ -83,6 +113,7 @@ def replay(settings: VocSettings, end_week: date, weeks: int, dbt_vars: dict[str
             "--select",
             "+voc_weekly_comparison",
             "+voc_weekly_rollups",
+            "+voc_weekly_feedback",
             "--vars",
             json.dumps(run_vars),
             "--exclude-resource-type",
@@ -109,23 +140,29 @@ def replay(settings: VocSettings, end_week: date, weeks: int, dbt_vars: dict[str
         group by report_week_start""",
         end_week,
     )
-    return summarize(rows, first_week, weeks, rollup_rows)
+    team = warehouse.fetch(
+        f"""select report_week_start, useful, false_alarm from {relations["voc_weekly_feedback"]}
+        where report_week_start <= {warehouse.week_parameter}""",
+        end_week,
+    )
+    return summarize(rows, first_week, weeks, rollup_rows=rollup_rows, team=team)
 
 
 def summarize(
     rows: list[dict[str, Any]],
     first_week: date,
     weeks: int,
-    rollup_rows: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    *,
+    rollup_rows: list[dict[str, Any]] | None = None,
+    team: list[dict[str, Any]] | None = None,
 ) -> list[BacktestWeek]:
     """Per-week counts from (report_week_start, severity, is_significant, categories, tickets,
-    baseline_tickets) rows and (report_week_start, significant_rollups, unexplained_rollups) rows."""
-    names = [
-        *("critical", "monitor", "improved", "stable", "significant", "tickets", "baseline_tickets"),
-        *("significant_rollups", "unexplained_rollups"),
-    ]
+    baseline_tickets) rows, (report_week_start, significant_rollups, unexplained_rollups) rows and
+    the team's (report_week_start, useful, false_alarm) rows."""
+    names = ("critical", "monitor", "improved", "stable", "significant", "tickets", "baseline_tickets")
+    extra = ("significant_rollups", "unexplained_rollups", "useful", "false_alarm")
     counts: dict[date, dict[str, int]] = {
-        first_week + timedelta(weeks=n): dict.fromkeys(names, 0) for n in range(weeks)
+        first_week + timedelta(weeks=n): dict.fromkeys((*names, *extra), 0) for n in range(weeks)
     }
     for row in rows:
         week = counts.get(row["report_week_start"])
@@ -136,10 +173,9 @@ def summarize(
         week["baseline_tickets"] += int(row.get("baseline_tickets") or 0)
         if row["is_significant"] and row["severity"] in FLAG_SEVERITIES:
             week["significant"] += int(row["categories"])
-    for row in rollup_rows:
+    for row in (rollup_rows or []) + (team or []):
         if (week := counts.get(row["report_week_start"])) is not None:
-            week["significant_rollups"] = int(row["significant_rollups"])
-            week["unexplained_rollups"] = int(row["unexplained_rollups"])
+            week.update({name: int(row[name]) for name in extra if name in row})
     return [BacktestWeek(report_week=week, **figures) for week, figures in counts.items()]
 
 
@@ -175,18 +211,31 @@ def totals(weeks: list[BacktestWeek]) -> BacktestWeek:
         significant=sum(w.significant for w in weeks),
         significant_rollups=sum(w.significant_rollups for w in weeks),
         unexplained_rollups=sum(w.unexplained_rollups for w in weeks),
+        useful=sum(w.useful for w in weeks),
+        false_alarm=sum(w.false_alarm for w in weeks),
     )
 
 
 def write_csv(path: Path, weeks: list[BacktestWeek]) -> None:
     """One row per replayed week: report_week, critical, monitor, improved, stable, flagged, significant,
-    significant_rollups, unexplained_rollups."""
+    significant_rollups, unexplained_rollups, and the team's team_useful and team_false_alarm."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
         writer.writerow(
-            ["report_week", "critical", "monitor", "improved", "stable", "flagged", "significant"]
-            + ["significant_rollups", "unexplained_rollups"]
+            [
+                "report_week",
+                "critical",
+                "monitor",
+                "improved",
+                "stable",
+                "flagged",
+                "significant",
+                "significant_rollups",
+                "unexplained_rollups",
+                "team_useful",
+                "team_false_alarm",
+            ]
         )
         for week in weeks:
             figures = asdict(week)
@@ -194,12 +243,13 @@ def write_csv(path: Path, weeks: list[BacktestWeek]) -> None:
                 [week.report_week.isoformat()]
                 + [figures[name] for name in ("critical", "monitor", "improved", "stable")]
                 + [week.flagged, week.significant, week.significant_rollups, week.unexplained_rollups]
+                + [week.useful, week.false_alarm]
             )
 
 
 def write_chart(path: Path, weeks: list[BacktestWeek]) -> None:
     """A PNG of flags per week by severity, with the significant ones (the gate) and the roll-ups
-    that no significant child explains as lines."""
+    that no significant child explains as lines, and the team's verdicts as marks."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display: a file only
@@ -223,8 +273,17 @@ def write_chart(path: Path, weeks: list[BacktestWeek]) -> None:
         linestyle="--",
         label="roll-ups significant, no significant category (summary section)",
     )
+    # The team's verdicts on the replies actually posted, beside each week's bar (no emoji: the font).
+    for name, marker, colour, offset, legend in (
+        ("useful", "^", "#2ca02c", -0.25, "team: useful (+1)"),
+        ("false_alarm", "v", "#9467bd", 0.25, "team: false alarm (-1)"),
+    ):
+        marked = [(n + offset, getattr(week, name)) for n, week in enumerate(weeks) if getattr(week, name)]
+        if marked:
+            xs, ys = zip(*marked, strict=True)
+            axes.scatter(xs, ys, marker=marker, s=70, c=colour, edgecolors="white", label=legend, zorder=3)
     axes.set_ylabel("flagged categories / roll-ups")
-    axes.set_title("VOC flags per week: severity rules vs. false-discovery gate")
+    axes.set_title("VOC flags per week: severity rules vs. false-discovery gate, and the team's verdicts")
     axes.tick_params(axis="x", labelrotation=90, labelsize=7)
     axes.legend(loc="upper left", fontsize=8)
     figure.tight_layout()

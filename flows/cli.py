@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
@@ -30,7 +31,7 @@ from flows.formatting import (
     sparkline,
     ticket_change_text,
 )
-from flows.report import WeeklyReport, check_coverage
+from flows.report import FeedbackWeek, WeeklyReport, check_coverage
 from flows.settings import VocSettings, check_env_file
 from flows.slack.mrkdwn import strip_controls
 from flows.weeks import resolve_report_week, week_range_text
@@ -147,8 +148,17 @@ def run(
             show_default=False,
         ),
     ] = None,
+    feedback: Annotated[
+        Path | None,
+        typer.Option(
+            "--feedback",
+            help="With --dry-run: the team's reactions from this JSON file instead of Slack "
+            "(a list of {week, category1, category2, category3, reaction, user}).",
+        ),
+    ] = None,
 ) -> None:
     """Run the weekly report flow (a dry run when no Slack token is configured)."""
+    from flows.feedback import feedback_window, read_feedback_file
     from flows.flow import voc_weekly_report
     from flows.llm.analyst import choose_analyst
     from flows.outcome import Outcome
@@ -159,6 +169,12 @@ def run(
     report_week = resolve_report_week(week, name="--week", max_weeks_back=settings.max_weeks_back)
     if out is not None:
         check_out_folder(out, is_default=False)
+    if feedback is not None:
+        if not dry_run:
+            raise VocError(
+                f"--feedback {feedback}: only with --dry-run (a run that posts reads Slack's reactions)"
+            )
+        read_feedback_file(feedback, feedback_window(report_week, settings.feedback_weeks))
     if not (settings.laas_api_key_block or settings.openai_api_key_block):  # blocks: read in the flow
         choose_analyst(settings, llm.value if llm else None)  # a missing key or model: one line, now
     prepare_source(settings, report_week)
@@ -171,6 +187,7 @@ def run(
             thread_ts=None,
             out_dir=str(out) if out else None,
             llm=llm.value if llm else None,
+            feedback_file=str(feedback.resolve()) if feedback else None,
             return_state=True,
         )
     if state.is_failed():
@@ -248,7 +265,9 @@ def backtest(
     settings = VocSettings()
     end_week = resolve_report_week(week, name="--week", max_weeks_back=settings.max_weeks_back)
     prepare_source(settings, end_week)
-    replayed, note = from_first_baseline(replay(backtest_settings(settings), end_week, weeks, parsed_vars))
+    replayed, note = from_first_baseline(
+        replay(backtest_settings(settings), end_week, weeks, parsed_vars, report_settings=settings)
+    )
     if note:
         console.print(f"[yellow]Note: {escape(note)}.[/yellow]")
     console.print(backtest_table(replayed))
@@ -264,18 +283,79 @@ def backtest_table(weeks: list[BacktestWeek]) -> Table:
     then the totals."""
     from flows.backtest import totals
 
-    table = Table(title="Backtest: flags per week (severity rules) and significant flags (FDR gate)")
-    for column in ("week", "CRITICAL", "MONITOR", "IMPROVED", "flagged", "significant", "묶음"):
+    table = Table(
+        title="Backtest: flags per week (severity rules), significant flags (FDR gate), roll-ups no "
+        "significant category explains (묶음) and the team's feedback on the replies posted "
+        "(👍 useful, 👎 false alarm)"
+    )
+    columns = ("week", "CRITICAL", "MONITOR", "IMPROVED", "flagged", "significant", "묶음", "👍", "👎")
+    for column in columns:
         table.add_column(column, justify="left" if column == "week" else "right")
 
     def figures(row: BacktestWeek) -> list[str]:
         flags = (row.critical, row.monitor, row.improved, row.flagged, row.significant)
-        return [str(n) for n in (*flags, row.unexplained_rollups)]
+        return [str(n) for n in (*flags, row.unexplained_rollups, row.useful, row.false_alarm)]
 
     for row in weeks:
         table.add_row(row.report_week.isoformat(), *figures(row))
     table.add_section()
     table.add_row("total", *figures(totals(weeks)), style="bold")
+    return table
+
+
+@app.command("feedback")
+def feedback_command(
+    weeks: Annotated[
+        int, typer.Option(min=1, max=52, help="How many reported weeks, ending with --week.")
+    ] = 12,
+    week: WeekOption = None,
+) -> None:
+    """Print what the team said about the report, per reported week (voc_weekly_feedback)."""
+    from flows.warehouse.readers import read_feedback_table
+
+    settings = VocSettings()
+    end_week = resolve_report_week(week, name="--week", max_weeks_back=settings.max_weeks_back)
+    rows = read_feedback_table(settings, end_week, weeks)
+    console.print(feedback_table(rows, end_week, weeks))
+
+
+# voc_weekly_feedback's figures and their column titles in `voc-weekly feedback`.
+FEEDBACK_TABLE_COLUMNS = {
+    "flags": "flags",
+    "significant_flags": "sig.",
+    "snoozed_flags": "snoozed",
+    "replies_posted": "replies",
+    "replies_with_feedback": "answered",
+    "useful": "👍",
+    "false_alarm": "👎",
+    "handled": "✅",
+    "snoozed": "🔕",
+}
+
+
+def feedback_table(rows: list[FeedbackWeek], end_week: date, weeks: int) -> Table:
+    """Per reported week: flags, replies, and the team's reactions; then the totals and the useful share."""
+    first = end_week - timedelta(weeks=weeks - 1)
+    table = Table(
+        title=f"Team feedback on the report, weeks {first.isoformat()} ~ {end_week.isoformat()} "
+        "(as of the last run)",
+        caption="sig. significant flags · answered: replies with any reaction · 👍 useful · 👎 false alarm · "
+        "✅ handled / known cause · 🔕 snoozed (each kind counts a reply once)",
+    )
+    table.add_column("week", no_wrap=True, min_width=10)
+    for title in FEEDBACK_TABLE_COLUMNS.values():
+        table.add_column(title, justify="right")
+    for row in rows:
+        table.add_row(
+            row.report_week_start.isoformat(), *(str(getattr(row, n)) for n in FEEDBACK_TABLE_COLUMNS)
+        )
+    totals = {name: sum(getattr(row, name) for row in rows) for name in FEEDBACK_TABLE_COLUMNS}
+    table.add_section()
+    table.add_row("total", *(str(n) for n in totals.values()), style="bold")
+    if judged := totals["useful"] + totals["false_alarm"]:
+        table.caption = (
+            f"유효 비율 (👍 / (👍 + 👎)) {round(100 * totals['useful'] / judged)}% · {table.caption}"
+        )
     return table
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -13,6 +14,7 @@ from prefect.states import Completed, Failed, State
 from flows.docs import model_page_url
 from flows.dry_run import DryRunFolder
 from flows.errors import VocError, hide_user_error_tracebacks
+from flows.feedback import feedback_window, read_feedback_file
 from flows.llm.analyst import Analyst, LlmChoice, choose_analyst
 from flows.llm.followups import FollowUp
 from flows.outcome import (
@@ -30,8 +32,10 @@ from flows.settings import VocSettings
 from flows.slack.client import slack_token
 from flows.slack.delivery import SlackDelivery
 from flows.slack.messages import SlackMessage, build_follow_up_messages, build_summary, is_quiet
+from flows.slack.reactions import FeedbackReadError, read_reactions
 from flows.slack.status import explained, say_run_failed
 from flows.warehouse.dbt import build_week
+from flows.warehouse.feedback import replace_feedback
 from flows.warehouse.gcp_credentials import with_gcp_credentials_block
 from flows.warehouse.readers import Warehouse, open_warehouse, read_report
 from flows.warehouse.source import prepare_source
@@ -50,6 +54,7 @@ def voc_weekly_report(
     out_dir: str | None = None,
     llm: LlmChoice | None = None,
     status_ts: str | None = None,
+    feedback_file: str | None = None,
 ) -> State[Any]:
     """Build the week's VOC marts with dbt and post the Slack summary plus one reply per flagged category.
 
@@ -73,8 +78,11 @@ def voc_weekly_report(
                 analyst = choose_analyst(settings, llm)
                 get_run_logger().info("Follow-up analysis: %s", analyst.description())
 
+                # The team's reactions so far decide this week's snoozes (dbt) and the footer.
+                if note := record_feedback(settings, destination, week, feedback_file):
+                    outcome.notes.append(note)
                 relations = build_marts(settings, week)
-                report = load_report(open_warehouse(settings), relations, week)
+                report = load_report(open_warehouse(settings), relations, week, settings.feedback_weeks)
                 summary = report_summary(report) | {"llm": analyst.name}
                 publish_table(summary)
                 warn_about_unused_rows(report)
@@ -132,6 +140,37 @@ def choose_destination(
 
 
 @task(cache_policy=NO_CACHE)
+def record_feedback(
+    settings: VocSettings, destination: Destination, week: date, feedback_file: str | None
+) -> str | None:
+    """Replace the feedback window's weeks in the warehouse with the team's reactions as they are now.
+
+    A Slack delivery reads them from Slack; a Slack error never stops the report: it is one warning,
+    the warehouse keeps the last run's feedback, and the returned note says so. A dry run reads no
+    reactions; it takes them from `feedback_file` when one is given.
+    """
+    window = feedback_window(week, settings.feedback_weeks)
+    logger = get_run_logger()
+    if isinstance(destination, DryRunFolder):
+        if feedback_file is not None:
+            rows = read_feedback_file(Path(feedback_file), window)
+            replace_feedback(settings, window, rows)
+            logger.info("Team feedback: %d reaction(s) from %s", len(rows), feedback_file)
+        return None
+    if feedback_file is not None:
+        raise VocError("feedback_file (--feedback) is for dry runs: a run that posts reads Slack's reactions")
+    try:
+        rows, read_weeks = read_reactions(destination.client, destination.channel, window)
+    except FeedbackReadError as exc:
+        note = f"team feedback not read from Slack ({exc}): the last run's feedback is kept"
+        logger.warning(note)
+        return note
+    replace_feedback(settings, read_weeks, rows)
+    logger.info("Team feedback: %d reaction(s) on the replies of %d week(s)", len(rows), len(read_weeks))
+    return None
+
+
+@task(cache_policy=NO_CACHE)
 def build_marts(settings: VocSettings, week: date) -> dict[str, str]:
     """Check the source and `dbt build` the models for the week; return the marts' relations."""
     prepare_source(settings, week)
@@ -139,9 +178,11 @@ def build_marts(settings: VocSettings, week: date) -> dict[str, str]:
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10)
-def load_report(warehouse: Warehouse, relations: dict[str, str], week: date) -> WeeklyReport:
-    """Read the week's coverage, categories, samples and keywords from the marts."""
-    return read_report(warehouse, relations, week)
+def load_report(
+    warehouse: Warehouse, relations: dict[str, str], week: date, feedback_weeks: int
+) -> WeeklyReport:
+    """Read the week's coverage, categories, samples, keywords, owners and feedback from the marts."""
+    return read_report(warehouse, relations, week, feedback_weeks)
 
 
 @task(cache_policy=NO_CACHE)
@@ -170,7 +211,11 @@ def report_messages(
         dashboard_url=settings.dashboard_url,
         docs_url=model_page_url(settings.docs_url) if settings.docs_url else None,
     )
-    return [summary] + [m for follow_up in follow_ups for m in build_follow_up_messages(follow_up)]
+    return [summary] + [
+        message
+        for follow_up in follow_ups
+        for message in build_follow_up_messages(follow_up, report.owners_of(follow_up.category.category))
+    ]
 
 
 def finished(

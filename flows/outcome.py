@@ -31,6 +31,8 @@ EVIDENCE_FIELDS = (
     "flagged_weeks_in_a_row",
     "previous_severity",
 )
+# The team's snooze (SPEC §13), decided in dbt: what the reply and the summary's 🔕 line follow.
+SNOOZE_FIELDS = ("is_snoozed", "snoozed_until", "snooze_ended_by_escalation")
 
 
 @dataclass
@@ -91,6 +93,7 @@ def report_summary(report: WeeklyReport) -> dict[str, Any]:
         "categories": [
             _rounded(
                 change.model_dump(
+                    mode="json",  # dates as YYYY-MM-DD: report.json and the ledger are JSON
                     include={
                         "category_label",
                         "category1",  # the levels tell apart categories that share a label
@@ -106,7 +109,8 @@ def report_summary(report: WeeklyReport) -> dict[str, Any]:
                         "neg_ratio_delta_pp",
                         "severity",
                         *EVIDENCE_FIELDS,
-                    }
+                        *SNOOZE_FIELDS,
+                    },
                 )
             )
             for change in report.categories

@@ -67,6 +67,10 @@ class CategoryChange(_CategoryRow):
     is_significant: bool = False
     flagged_weeks_in_a_row: int = 0
     previous_severity: Severity | None = None
+    # The team's snooze (SPEC §13): no reply and no LLM call while snoozed, unless it got worse.
+    is_snoozed: bool = False
+    snoozed_until: date | None = None
+    snooze_ended_by_escalation: bool = False
 
     @property
     def baseline_counts(self) -> list[int]:
@@ -139,6 +143,28 @@ class KeywordChange(_CategoryRow):
     growth_rank: int
 
 
+class CategoryOwners(_CategoryRow):
+    """Who gets asked about a category (voc_weekly_category_owners): Slack user and user-group IDs."""
+
+    owners: str | None = None
+    owners_rule: str | None = None
+
+
+class FeedbackWeek(_Row):
+    """One reported week of voc_weekly_feedback: the flags raised and what the team said about them."""
+
+    report_week_start: date
+    flags: int = 0
+    significant_flags: int = 0
+    snoozed_flags: int = 0
+    replies_posted: int = 0
+    replies_with_feedback: int = 0
+    useful: int = 0
+    false_alarm: int = 0
+    handled: int = 0
+    snoozed: int = 0
+
+
 class Thresholds(_Row):
     """The severity thresholds dbt classified with (SPEC §4), as recorded in the status mart."""
 
@@ -185,6 +211,9 @@ class WeeklyReport(_Row):
     samples: tuple[Sample, ...] = ()
     keywords: tuple[KeywordChange, ...] = ()
     rollups: tuple[Rollup, ...] = ()  # significance order (smallest q-value first)
+    owners: tuple[CategoryOwners, ...] = ()
+    feedback: tuple[FeedbackWeek, ...] = ()  # the VOC_FEEDBACK_WEEKS weeks before this one
+    feedback_weeks: int = 12
 
     @property
     def report_week(self) -> date:
@@ -208,10 +237,21 @@ class WeeklyReport(_Row):
         return [c for severity in FOLLOW_UP_SEVERITIES for c in self.with_severity(severity)]
 
     def follow_ups_for(self, policy: FollowUpPolicy) -> list[CategoryChange]:
-        """The categories that get a reply and an analysis under the policy (VOC_FOLLOW_UPS)."""
+        """The categories that get a reply and an analysis under the policy (VOC_FOLLOW_UPS); never a
+        snoozed one."""
+        awake = [change for change in self.follow_ups if not change.is_snoozed]
         if policy == "significant":
-            return [change for change in self.follow_ups if change.is_significant]
-        return self.follow_ups
+            return [change for change in awake if change.is_significant]
+        return awake
+
+    @property
+    def snoozed(self) -> list[CategoryChange]:
+        """The CRITICAL/MONITOR categories the team snoozed: counted, listed on one line, no reply."""
+        return [change for change in self.follow_ups if change.is_snoozed]
+
+    def owners_of(self, category: CategoryKey) -> str | None:
+        """The owners' Slack IDs of a category, space-separated, if anyone owns it."""
+        return next((row.owners for row in self.owners if row.category == category), None)
 
     @property
     def rollup_news(self) -> list[Rollup]:

@@ -163,6 +163,10 @@ class VocSettings(BaseSettings):
     delivery_lock_timeout_seconds: float = Field(
         1800, gt=0, validation_alias="VOC_DELIVERY_LOCK_TIMEOUT_SECONDS"
     )
+    # The team's feedback (reactions on the replies): how many past reported weeks each posting run
+    # reads, and how many reported weeks a 🔕 (no_bell) snoozes a category for.
+    feedback_weeks: int = Field(12, ge=0, le=52, validation_alias="VOC_FEEDBACK_WEEKS")
+    snooze_weeks: int = Field(4, ge=0, le=7, validation_alias="VOC_SNOOZE_WEEKS")
     # Slack and LaaS: the longest a run waits in all for rate limits and retries before it gives up.
     max_retry_wait_seconds: float = Field(300, gt=0, validation_alias="VOC_MAX_RETRY_WAIT_SECONDS")
 

@@ -17,7 +17,7 @@ WEEK = "2026-11-16"
 def test_help_lists_every_command() -> None:
     result = CliRunner().invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("run", "compare", "backtest", "dbt", "bot", "demo-data", "unlock"):
+    for command in ("run", "compare", "backtest", "feedback", "dbt", "bot", "demo-data", "unlock"):
         assert re.search(rf"^\W*{command}\b", result.stdout, re.MULTILINE), command
 
 

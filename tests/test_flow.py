@@ -103,11 +103,12 @@ def delivered(prefect_server: None, edge_export: Path, tmp_path_factory: pytest.
     laas_env = {"LAAS_API_KEY": LAAS_KEY, "LAAS_BASE_URL": laas.url, "VOC_LLM_TIMEOUT_SECONDS": "10"}
     try:
         with scenario(tmp_path_factory.mktemp("delivered"), edge_export, **laas_env) as slack:
-            # Slack rate-limits the first call and fails the third with a 500: both are retried.
+            # Slack rate-limits the first post and fails the third with a 500: both are retried.
             slack.fail_next(
                 Fault(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}),
                 None,
                 Fault(500, {"ok": False, "error": "internal_error"}),
+                method="chat.postMessage",
             )
             first = run()
             first_messages, requests = list(slack.messages), list(slack.requests)
@@ -258,7 +259,9 @@ def resumed(
 ) -> tuple[State[Any], list[dict[str, Any]], State[Any], list[dict[str, Any]]]:
     """A run asked for from a Slack thread dies after the summary and one reply; then it is rerun."""
     with scenario(tmp_path_factory.mktemp("resumed"), edge_export) as slack:
-        slack.fail_next(None, None, Fault(200, {"ok": False, "error": "fatal_error"}))
+        slack.fail_next(
+            None, None, Fault(200, {"ok": False, "error": "fatal_error"}), method="chat.postMessage"
+        )
         crashed = run(thread_ts=MENTION_THREAD)
         before = list(slack.messages)
         resumed_run = run(thread_ts=MENTION_THREAD)
@@ -407,7 +410,10 @@ def test_regression_sigterm_stops_a_run_waiting_out_a_long_retry_after_and_the_c
     """SIGTERM (a worker stopping, a container killed) crashes the run without a traceback, and the
     flow's on_crashed hook says so in the channel: a crashed run once posted nothing."""
     slack = SlackServer().start()
-    slack.fail_next(Fault(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "100000"}))
+    slack.fail_next(
+        Fault(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "100000"}),
+        method="chat.postMessage",
+    )
     env = {
         **os.environ,
         "VOC_HOME": str(tmp_path / ".voc"),

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -64,6 +66,11 @@ ROLLUP_TITLE = "🔎 묶음 변화"
 MAX_ROLLUP_LINES = 5
 SIGNIFICANT_MARK = "◆"  # before the label of a flag that passes the false-discovery gate
 SUMMARY_KEY = "summary"  # the summary's ledger key
+SNOOZED_TITLE = "🔕 숨김 중"
+SNOOZE_ENDED_TEXT = "숨김 해제: 악화"
+# The only mentions the product ever writes: owners from the seed voc_category_owners (SPEC §13).
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+_USER_GROUP_ID = re.compile(r"S[A-Z0-9]{2,}")
 
 
 @dataclass(frozen=True)
@@ -186,6 +193,10 @@ def build_summary(
         ContextBlock(elements=[_md(f"{SIGNIFICANT_MARK} {evidence_footer_text(report.thresholds)}")]),
         ContextBlock(elements=[_md(f"기준: {criteria_text(report.thresholds)}")]),
     ]
+    if snoozed := snoozed_line(report):
+        foot.insert(0, SectionBlock(text=_md(snoozed)))
+    if feedback := feedback_footer(report):
+        foot.append(ContextBlock(elements=[_md(feedback)]))
     foot += [ContextBlock(elements=[_md(note)]) for note in data_notes(report.coverage)]
     links = (
         [ButtonElement(text="대시보드 열기", url=dashboard_url, action_id="dashboard")]
@@ -209,7 +220,8 @@ def build_summary(
     while True:
         body: list[Block] = []
         for severity in LISTED_SEVERITIES:
-            if changes := report.with_severity(severity):
+            # A snoozed flag is counted above and listed on its own line below, not among the flags.
+            if changes := [change for change in report.with_severity(severity) if not change.is_snoozed]:
                 body += _severity_blocks(severity, significant_first(changes), max_listed)
         body += rollups
         if within_budget(head + body + foot) or max_listed == 0:
@@ -218,6 +230,55 @@ def build_summary(
 
     text = f"Weekly VOC 변화 · {period_text(report)} · {counts_text(report)}"
     return SlackMessage(key=SUMMARY_KEY, text=text, blocks=_to_dicts(head + body + foot))
+
+
+def month_day_text(day: date) -> str:
+    """'3월 2일'."""
+    return f"{day.month}월 {day.day}일"
+
+
+def snoozed_line(report: WeeklyReport) -> str | None:
+    """'🔕 숨김 중: A / B / C (3월 2일까지), …': the flags the team snoozed, on one line (or None)."""
+    if not (snoozed := report.snoozed):
+        return None
+    title = f"{SNOOZED_TITLE}: "
+    items = [
+        mrkdwn.escape(mrkdwn.clip(change.category_label, LABEL_LIMIT))
+        + (f" ({month_day_text(change.snoozed_until)}까지)" if change.snoozed_until else "")
+        for change in snoozed
+    ]
+    shown = items
+    while len(title) + len(", ".join(shown)) > SECTION_TEXT_LIMIT - 20 and len(shown) > 1:
+        shown = shown[:-1]
+    hidden = len(items) - len(shown)
+    return title + ", ".join(shown) + (f" 외 {hidden}건" if hidden else "")
+
+
+def feedback_footer(report: WeeklyReport) -> str | None:
+    """'지난 12주 팀 피드백: 👍 n · 👎 m (유효 비율 x%)', when the window's replies got any feedback."""
+    weeks = report.feedback
+    if not any(week.replies_with_feedback for week in weeks):
+        return None
+    useful = sum(week.useful for week in weeks)
+    false_alarm = sum(week.false_alarm for week in weeks)
+    judged = useful + false_alarm
+    share = f"{round(100 * useful / judged)}%" if judged else "-"
+    return f"지난 {report.feedback_weeks}주 팀 피드백: 👍 {useful} · 👎 {false_alarm} (유효 비율 {share})"
+
+
+def owner_mentions(owners: str | None) -> str:
+    """'<@U…> <!subteam^S…>' for the owners' Slack IDs; anything else in the text is left out.
+
+    The seed's dbt tests refuse a bad ID before a run gets here; this keeps anything but an ID from
+    ever becoming a mention all the same.
+    """
+    mentions = []
+    for token in (owners or "").split():
+        if _USER_ID.fullmatch(token):
+            mentions.append(f"<@{token}>")
+        elif _USER_GROUP_ID.fullmatch(token):
+            mentions.append(f"<!subteam^{token}>")
+    return " ".join(dict.fromkeys(mentions))
 
 
 def rollup_line(rollup: Rollup) -> str:
@@ -283,16 +344,23 @@ def reply_key(category: CategoryKey, page: int = 1) -> str:
     return f"reply-{digest}-{page}"
 
 
-def build_follow_up_messages(follow_up: FollowUp) -> list[SlackMessage]:
-    """A category's thread reply: heading with its figures, then the analysis.
+def build_follow_up_messages(follow_up: FollowUp, owners: str | None = None) -> list[SlackMessage]:
+    """A category's thread reply: its owners' mentions, heading with its figures, then the analysis.
 
     A long analysis is split into several sections, and past the message budget (blocks or text)
-    into several messages, so nothing is ever cut off and Slack refuses none of them.
+    into several messages, so nothing is ever cut off and Slack refuses none of them. Only the first
+    message mentions the owners.
     """
     change = follow_up.category
     label = mrkdwn.escape(mrkdwn.clip(change.category_label, LABEL_LIMIT))
-    heading = SectionBlock(text=_md(f"*[{change.severity}] {label}*\n{reply_figures_text(change)}"))
+    mentions = owner_mentions(owners)
+    lines = [mentions] if mentions else []
+    lines.append(f"*[{change.severity}] {label}*")
+    if change.snooze_ended_by_escalation:
+        lines.append(snooze_ended_text(change))
+    heading = SectionBlock(text=_md("\n".join([*lines, reply_figures_text(change)])))
     fallback = f"[{change.severity}] {mrkdwn.clip(label, 150)} 후속 분석"
+    first_fallback = f"{mentions} {fallback}" if mentions else fallback  # notifications show the text
 
     pages: list[list[Block]] = [[]]
     for piece in mrkdwn.split(follow_up.body, SECTION_TEXT_LIMIT):
@@ -304,11 +372,17 @@ def build_follow_up_messages(follow_up: FollowUp) -> list[SlackMessage]:
     return [
         SlackMessage(
             key=reply_key(change.category, number),
-            text=fallback if number == 1 else f"{fallback} ({number}/{len(pages)})",
+            text=first_fallback if number == 1 else f"{fallback} ({number}/{len(pages)})",
             blocks=_to_dicts(([heading] if number == 1 else []) + page),
         )
         for number, page in enumerate(pages, start=1)
     ]
+
+
+def snooze_ended_text(change: CategoryChange) -> str:
+    """':bell: 숨김 해제: 악화 (…)': the team snoozed this category, and it got worse since."""
+    until = f", {month_day_text(change.snoozed_until)}까지 숨김 예정이었음" if change.snoozed_until else ""
+    return f":bell: {SNOOZE_ENDED_TEXT} (🔕 이후 더 나빠져 다시 알립니다{until})"
 
 
 def reply_figures_text(change: CategoryChange) -> str:

@@ -24,6 +24,8 @@ REPORT_MODELS = (
     "voc_weekly_samples",
     "voc_weekly_keyword_changes",
     "voc_weekly_report_status",
+    "voc_weekly_category_owners",
+    "voc_weekly_feedback",
 )
 
 
@@ -212,6 +214,15 @@ def warehouse_locked(path: Path) -> WarehouseLockedError:
     )
 
 
+def report_vars(settings: VocSettings) -> dict[str, object]:
+    """The dbt vars that come from the settings (the team's feedback: SPEC §13)."""
+    return {
+        "snooze_weeks": settings.snooze_weeks,
+        "feedback_weeks": settings.feedback_weeks,
+        "follow_ups": settings.follow_ups,
+    }
+
+
 def build_week(settings: VocSettings, week: date, quiet: bool = False) -> dict[str, str]:
     """`dbt build` the models for a reported week; return the report marts' relation names."""
     invoke_dbt(
@@ -220,7 +231,7 @@ def build_week(settings: VocSettings, week: date, quiet: bool = False) -> dict[s
             *(["--quiet"] if quiet else []),
             "build",
             "--vars",
-            json.dumps({"report_week": week.isoformat()}),
+            json.dumps({**report_vars(settings), "report_week": week.isoformat()}),
             # Unit tests pin the SQL in CI; a scheduled run has no use for them.
             "--exclude-resource-type",
             "unit_test",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -43,6 +43,10 @@ class DbtVars(BaseModel):
     samples_per_week: int = Field(10, ge=1, le=100, description="sample tickets per category and week")
     sample_text_max_chars: int = Field(300, ge=20, le=5000, description="length of a sample's text")
     coverage_tolerance_hours: int = Field(12, ge=0, le=168, description="how early the data may end")
+    # The team's feedback (VOC_SNOOZE_WEEKS, VOC_FEEDBACK_WEEKS, VOC_FOLLOW_UPS pass them to dbt).
+    snooze_weeks: int = Field(4, ge=0, le=7, description="reported weeks a 🔕 snoozes its category for")
+    feedback_weeks: int = Field(12, ge=0, le=52, description="weeks of team feedback a run rebuilds")
+    follow_ups: Literal["all", "significant"] = Field("all", description="which flags get a reply")
 
 
 def check_vars(given: Mapping[Any, Any], option: str = "--vars") -> dict[str, Any]:

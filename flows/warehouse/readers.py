@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
 
 from flows.errors import SourceError
-from flows.report import CategoryChange, Coverage, KeywordChange, Rollup, Sample, Thresholds, WeeklyReport
+from flows.report import (
+    CategoryChange,
+    CategoryOwners,
+    Coverage,
+    FeedbackWeek,
+    KeywordChange,
+    Rollup,
+    Sample,
+    Thresholds,
+    WeeklyReport,
+)
 from flows.settings import VocSettings
 from flows.warehouse.bigquery import bigquery_client
 from flows.warehouse.dbt import LOCK_ERROR, warehouse_locked
@@ -75,8 +85,11 @@ def open_warehouse(settings: VocSettings) -> Warehouse:
     return BigQueryWarehouse(bigquery_client(settings))
 
 
-def read_report(warehouse: Warehouse, relations: dict[str, str], week: date) -> WeeklyReport:
-    """Read one reported week from the marts: coverage, all categories, roll-ups, samples and keywords."""
+def read_report(
+    warehouse: Warehouse, relations: dict[str, str], week: date, feedback_weeks: int = 12
+) -> WeeklyReport:
+    """Read one reported week from the marts: coverage, all categories, roll-ups, samples and
+    keywords, the categories' owners, and the team's feedback on the `feedback_weeks` weeks before it."""
     week_param = warehouse.week_parameter  # bound to `week`, never spliced in
     status_rows = warehouse.fetch(
         f"select * from {relations['voc_weekly_report_status']} where report_week_start = {week_param}",
@@ -111,6 +124,11 @@ def read_report(warehouse: Warehouse, relations: dict[str, str], week: date) -> 
         order by q_value asc nulls last, level, rollup_label""",
         week,
     )
+    owners = warehouse.fetch(
+        f"""select * from {relations["voc_weekly_category_owners"]}
+        where report_week_start = {week_param} and owners is not null""",
+        week,
+    )
     return WeeklyReport(
         coverage=Coverage.model_validate(status_rows[0]),
         thresholds=Thresholds.model_validate(status_rows[0]),
@@ -118,4 +136,50 @@ def read_report(warehouse: Warehouse, relations: dict[str, str], week: date) -> 
         samples=tuple(Sample.model_validate(row) for row in samples),
         keywords=tuple(KeywordChange.model_validate(row) for row in keywords),
         rollups=tuple(Rollup.model_validate(row) for row in rollups),
+        owners=tuple(CategoryOwners.model_validate(row) for row in owners),
+        feedback=read_feedback_weeks(warehouse, relations, week, feedback_weeks),
+        feedback_weeks=feedback_weeks,
     )
+
+
+def read_feedback_weeks(
+    warehouse: Warehouse, relations: dict[str, str], week: date, weeks: int
+) -> tuple[FeedbackWeek, ...]:
+    """voc_weekly_feedback for the `weeks` reported weeks before `week`, oldest first."""
+    first = week - timedelta(weeks=weeks)
+    rows = warehouse.fetch(
+        f"""select * from {relations["voc_weekly_feedback"]}
+        where report_week_start < {warehouse.week_parameter}
+        order by report_week_start""",
+        week,
+    )
+    return tuple(FeedbackWeek.model_validate(row) for row in rows if row["report_week_start"] >= first)
+
+
+def read_feedback_table(settings: VocSettings, end_week: date, weeks: int) -> list[FeedbackWeek]:
+    """voc_weekly_feedback for the `weeks` reported weeks ending with `end_week`, as the last run left it."""
+    from flows.errors import VocError
+
+    if settings.dbt_target == "dev":
+        relation, where = "main.voc_weekly_feedback", str(settings.duckdb_file)
+        missing: tuple[type[Exception], ...] = (duckdb.CatalogException,)
+        if not settings.duckdb_file.exists():
+            raise VocError(f"no warehouse at {where} yet: run `voc-weekly run` first")
+    else:
+        from google.api_core.exceptions import NotFound
+
+        relation = f"`{settings.bq_project}.{settings.bq_dataset}.voc_weekly_feedback`"
+        where, missing = f"{settings.bq_project}.{settings.bq_dataset}", (NotFound,)
+    warehouse = open_warehouse(settings)
+    first = end_week - timedelta(weeks=weeks - 1)
+    try:
+        rows = warehouse.fetch(
+            f"""select * from {relation} where report_week_start <= {warehouse.week_parameter}
+            order by report_week_start""",
+            end_week,
+        )
+    except missing:
+        raise VocError(
+            f"no feedback table in {where} yet: `voc-weekly run` builds voc_weekly_feedback"
+        ) from None
+    return [FeedbackWeek.model_validate(row) for row in rows if row["report_week_start"] >= first]

@@ -69,9 +69,11 @@ class Recorder:
             def _body(self) -> bytes:
                 return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
-            def _reply(self, status: int, body: bytes, content_type: str) -> None:
+            def _reply(self, status: int, body: bytes, content_type: str, location: str = "") -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
+                if location:
+                    self.send_header("Location", location)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -89,7 +91,9 @@ class Recorder:
                     self.command, recorder.upstream + self.path, content=body, headers=headers, timeout=120
                 )
                 content_type = response.headers.get("content-type", "application/json")
-                self._reply(response.status_code, response.content, content_type)
+                # A resumable upload (dbt's seeds) goes on at the session URL in Location: through here too.
+                location = response.headers.get("location", "").replace(recorder.upstream, recorder.url)
+                self._reply(response.status_code, response.content, content_type, location)
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _forward
 

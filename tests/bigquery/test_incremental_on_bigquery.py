@@ -44,8 +44,11 @@ def prod(bqemulator: Emulator, demo_slice: Any, monkeypatch: pytest.MonkeyPatch)
 
 
 def run_week(settings: VocSettings, week: date) -> None:
-    """The models of a scheduled run for `week` (`dbt run`: the build without its data tests)."""
-    invoke_dbt(settings, ["--quiet", "run", "--vars", json.dumps({"report_week": week.isoformat()})])
+    """The models (and the owners seed) of a scheduled run for `week`: the build without its tests."""
+    excluded = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
+    invoke_dbt(
+        settings, ["--quiet", "build", "--vars", json.dumps({"report_week": week.isoformat()}), *excluded]
+    )
 
 
 def mart(emulator: Emulator, model: str, week_column: str) -> dict[date, list[dict[str, Any]]]:

@@ -175,7 +175,7 @@ def test_docs_generate_describes_every_model_and_column(built: dict[str, Any]) -
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
     catalog = json.loads((target / "catalog.json").read_text(encoding="utf-8"))
     models = {k: v for k, v in manifest["nodes"].items() if v["resource_type"] == "model"}
-    assert len(models) == 11
+    assert len(models) == len(list((built["settings"].dbt_project_dir / "models").rglob("*.sql")))
     for unique_id, node in models.items():
         assert "one row per" in node["description"].lower(), unique_id  # the grain is stated
         documented = {name for name, col in node["columns"].items() if col["description"]}
@@ -342,6 +342,7 @@ def test_bigquery_rendering_of_every_dispatch_macro_is_valid_bigquery_sql(
     assert "r'" in rendered["voc_regexp_replace"]
     assert "float64" in rendered["voc_type_double"].lower()  # raw strings keep the regex backslashes
     assert "normalize(" in rendered["voc_nfc"].lower() and "nfc_normalize" not in rendered["voc_nfc"]
+    assert rendered["voc_feedback_table_options"].endswith("partition by report_week_start")
 
 
 def test_week_before_the_data_is_a_clear_error_not_an_empty_report(built: dict[str, Any]) -> None:

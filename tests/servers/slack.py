@@ -1,8 +1,9 @@
 """A Slack-compatible Web API server on loopback, for real slack_sdk clients in tests.
 
 It implements the methods VOC Weekly calls (chat.postMessage, chat.update, chat.getPermalink,
-conversations.history, conversations.replies, auth.test), checks the bearer token, records every
-message with its metadata (and every edit),
+conversations.history, conversations.replies, auth.test, reactions.get), checks the bearer token,
+records every message with its metadata (and every edit) and reactions (`react` / `unreact` add
+and remove them as any user would, the Web API's reactions.add / reactions.remove as the bot),
 and can be told to answer the next requests with faults (429 with Retry-After, 5xx, Slack errors, or
 storing the message and then answering too late or not at all) to exercise retries and error handling.
 `socket_mode()` adds apps.connections.open and a Socket Mode WebSocket that pushes events and
@@ -68,11 +69,15 @@ class SlackServer:
         self.edits: list[dict[str, Any]] = []  # chat.update: channel, ts and the new text, in order
         self.requests: list[str] = []  # API method of every request, faults included
         self.faults: list[Fault | None] = []
+        self.method_faults: dict[str, list[Fault | None]] = {}  # the same, for one API method's calls
         self.channels = {"C0VOCWEEKLY", "C0ELSEWHERE"}
+        # Like Slack, history and replies may list only the first users of a reaction (its count is
+        # always whole); reactions.get with full=true lists them all. None: list them all.
+        self.reaction_users_listed: int | None = None
         self._last_ts = 0.0
         self.socket: SocketModeServer | None = None
         self.command_responses: list[dict[str, Any]] = []  # bodies POSTed to a response_url
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # react() runs inside handle() too
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._thread = threading.Thread(target=self._http.serve_forever, args=(0.05,), daemon=True)
 
@@ -97,10 +102,12 @@ class SlackServer:
             self.socket = SocketModeServer().start()
         return self.socket
 
-    def fail_next(self, *faults: Fault | None) -> None:
-        """Answer the next requests with these faults, in order (None: answer that one normally)."""
+    def fail_next(self, *faults: Fault | None, method: str | None = None) -> None:
+        """Answer the next requests (of `method` only, if given) with these faults, in order (None:
+        answer that one normally)."""
         with self._lock:
-            self.faults.extend(faults)
+            queue = self.faults if method is None else self.method_faults.setdefault(method, [])
+            queue.extend(faults)
 
     def threads(self) -> dict[str, list[dict[str, Any]]]:
         """Messages grouped by the thread they are in (a top-level message starts its own)."""
@@ -109,6 +116,40 @@ class SlackServer:
             grouped.setdefault(message.get("thread_ts") or message["ts"], []).append(message)
         return grouped
 
+    def message(self, ts: str) -> dict[str, Any]:
+        """The stored message with this ts."""
+        return next(m for m in self.messages if m["ts"] == ts)
+
+    def react(self, ts: str, name: str, user: str) -> None:
+        """`user` adds the reaction `name` (no colons) to the message `ts`, as in the Slack client."""
+        with self._lock:
+            reactions = self.message(ts).setdefault("reactions", [])
+            reaction = next((r for r in reactions if r["name"] == name), None)
+            if reaction is None:
+                reaction = {"name": name, "users": [], "count": 0}
+                reactions.append(reaction)
+            if user not in reaction["users"]:
+                reaction["users"].append(user)
+                reaction["count"] += 1
+
+    def unreact(self, ts: str, name: str, user: str) -> None:
+        """`user` removes their reaction `name` from the message `ts`."""
+        with self._lock:
+            message = self.message(ts)
+            for reaction in message.get("reactions", []):
+                if reaction["name"] == name and user in reaction["users"]:
+                    reaction["users"].remove(user)
+                    reaction["count"] -= 1
+            message["reactions"] = [r for r in message.get("reactions", []) if r["count"] > 0]
+
+    def _shown(self, message: dict[str, Any], full: bool = False) -> dict[str, Any]:
+        """A message as the API returns it: its reactions' users possibly cut short (never `full`)."""
+        if not message.get("reactions") or full or self.reaction_users_listed is None:
+            return message
+        listed = self.reaction_users_listed
+        reactions = [{**r, "users": r["users"][:listed]} for r in message["reactions"]]
+        return {**message, "reactions": reactions}
+
     def command_response_url(self, trigger_id: str) -> str:
         """The response_url of one slash command: what the app POSTs there is in command_responses."""
         return self.url.replace("/api/", f"/commands/T0TEST/{trigger_id}")
@@ -116,7 +157,8 @@ class SlackServer:
     def handle(self, method: str, token: str | None, args: dict[str, Any]) -> Fault:
         with self._lock:
             self.requests.append(method)
-            if self.faults and (fault := self.faults.pop(0)) is not None:
+            queue = self.method_faults.get(method) or self.faults
+            if queue and (fault := queue.pop(0)) is not None:
                 if fault.store and fault.store_after:
                     late = threading.Timer(fault.store_after, self._store_late, (method, token, args))
                     late.daemon = True
@@ -144,10 +186,13 @@ class SlackServer:
             return Fault(200, {"ok": True, **BOT_IDENTITY})
         if method in ("chat.update", "chat.getPermalink"):
             return self._edit_or_link(method, args)
-        if method not in ("chat.postMessage", "conversations.history", "conversations.replies"):
+        reactions = ("reactions.get", "reactions.add", "reactions.remove")
+        if method not in ("chat.postMessage", "conversations.history", "conversations.replies", *reactions):
             return Fault(200, {"ok": False, "error": "unknown_method"})
         if args.get("channel") not in self.channels:
             return Fault(200, {"ok": False, "error": "channel_not_found"})
+        if method in reactions:
+            return self._reactions(method, args)
         if method == "conversations.history":
             return self._history(args, [m for m in self.messages if m.get("thread_ts") in (None, m["ts"])])
         if method == "conversations.replies":
@@ -158,6 +203,21 @@ class SlackServer:
         ts = f"{self._last_ts:.6f}"
         self.messages.append({**args, "ts": ts})
         return Fault(200, {"ok": True, "channel": args["channel"], "ts": ts, "message": args})
+
+    def _reactions(self, method: str, args: dict[str, Any]) -> Fault:
+        """reactions.get (a message and its reactions), reactions.add and .remove (as the bot)."""
+        ts = str(args.get("timestamp"))
+        if not any(m["ts"] == ts and m["channel"] == args["channel"] for m in self.messages):
+            return Fault(200, {"ok": False, "error": "message_not_found"})
+        if method == "reactions.get":
+            full = str(args.get("full", "")).lower() in ("1", "true")
+            message = self._shown(self.message(ts), full)
+            return Fault(200, {"ok": True, "type": "message", "channel": args["channel"], "message": message})
+        if method == "reactions.add":
+            self.react(ts, str(args.get("name")), BOT_USER_ID)
+        else:
+            self.unreact(ts, str(args.get("name")), BOT_USER_ID)
+        return Fault(200, {"ok": True})
 
     def _edit_or_link(self, method: str, args: dict[str, Any]) -> Fault:
         """chat.update replaces a message's text (and blocks); chat.getPermalink links to a message."""
@@ -181,7 +241,7 @@ class SlackServer:
         oldest, latest = float(args.get("oldest") or 0), float(args.get("latest") or "inf")
         with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
         page = [
-            {k: v for k, v in m.items() if k != "metadata" or with_metadata}
+            {k: v for k, v in self._shown(m).items() if k != "metadata" or with_metadata}
             for m in found
             if oldest <= float(m["ts"]) <= latest
         ]

@@ -52,4 +52,5 @@ def test_socket_mode_is_on_and_nothing_else_is_asked_for(manifest: dict[str, Any
         "im:write",
         "channels:history",
         "groups:history",
+        "reactions:read",  # the team's 👍 👎 ✅ 🔕 on the replies
     }

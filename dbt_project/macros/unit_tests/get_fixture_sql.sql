@@ -36,11 +36,20 @@
         'stg_zendesk__voc_tickets_rejected': {
             'created_at': timestamp, 'week_start': date, 'rejection_reason': string,
         },
+        'stg_slack__voc_flag_feedback': {
+            'report_week_start': date, 'category1': string, 'category2': string, 'category3': string,
+            'reaction': string, 'feedback': string, 'user_id': string, 'message_ts': string,
+            'read_at': timestamp,
+        },
         'int_voc_category_weeks_filled': {
             'category1': string, 'category2': string, 'category3': string, 'category_label': string,
             'week_start': date, 'week_number': dbt.type_int(),
             'ticket_count': dbt.type_bigint(), 'negative_ticket_count': dbt.type_bigint(),
             'first_data_week_number': dbt.type_int(),
+        },
+        'int_voc_categories_snoozed': {
+            'report_week_start': date, 'category1': string, 'category2': string, 'category3': string,
+            'snoozed_week_start': date, 'snoozed_until': date,
         },
     }) }}
 {%- endmacro %}

@@ -19,6 +19,12 @@ baselines as (
 
 ),
 
+snoozes as (
+
+    select * from {{ ref('int_voc_categories_snoozed') }}
+
+),
+
 -- Every category in every week of the window (a missing week counts as 0), each week against the
 -- week before it. The reported weeks are the last comparison_weeks; the weeks before them are
 -- classified too, in this same run, for the streaks.
@@ -330,6 +336,41 @@ q_values as (
 
 ),
 
+-- The team's snooze (int_voc_categories_snoozed) ends early when the category got worse than in the
+-- snoozed week: a worse flag (MONITOR -> CRITICAL), or a significant rise to at least 1.5 times that
+-- week's tickets (integer arithmetic: 2 * last >= 3 * snoozed). The snoozed week is in this run's
+-- window (snooze_weeks < baseline_weeks); its severity is the same rule's.
+snooze_checked as (
+
+    select
+        q_values.*,
+        snoozes.snoozed_until,
+        snoozes.snoozed_until is not null
+        and q_values.severity in ('CRITICAL', 'MONITOR')
+        and (
+            (q_values.severity = 'CRITICAL' and snoozed_weeks.week_severity in ('MONITOR', 'IMPROVED', 'STABLE'))
+            or (q_values.severity = 'MONITOR' and snoozed_weeks.week_severity in ('IMPROVED', 'STABLE'))
+            or (
+                coalesce(q_values.q_value <= {{ var('fdr_alpha') }}, false)
+                and 2 * q_values.last_tickets >= 3 * snoozed_weeks.last_tickets
+            )
+        ) as is_snooze_escalated
+    from q_values
+    left join snoozes
+        on
+            q_values.report_week_start = snoozes.report_week_start
+            and q_values.category1 = snoozes.category1
+            and q_values.category2 = snoozes.category2
+            and q_values.category3 = snoozes.category3
+    left join streaks as snoozed_weeks
+        on
+            snoozes.snoozed_week_start = snoozed_weeks.report_week_start
+            and snoozes.category1 = snoozed_weeks.category1
+            and snoozes.category2 = snoozed_weeks.category2
+            and snoozes.category3 = snoozed_weeks.category3
+
+),
+
 final as (
 
     select
@@ -373,8 +414,11 @@ final as (
         q_value,
         coalesce(severity != 'STABLE' and q_value <= {{ var('fdr_alpha') }}, false) as is_significant,
         flagged_weeks_in_a_row,
-        previous_severity
-    from q_values
+        previous_severity,
+        coalesce(snoozed_until is not null and not is_snooze_escalated, false) as is_snoozed,
+        snoozed_until,
+        coalesce(is_snooze_escalated, false) as snooze_ended_by_escalation
+    from snooze_checked
 
 )
 
