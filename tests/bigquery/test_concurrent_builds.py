@@ -93,13 +93,15 @@ def run_week_overlapped(
 
 
 def weekly_rows(emulator: Emulator, dataset: str) -> dict[str, dict[date, list[str]]]:
-    """Each weekly model's rows by week, each row as sorted text (so lists compare field by field)."""
+    """Each weekly model's rows by week, each row as sorted text (so lists compare field by field),
+    floats to 12 significant digits: a sum over a roll-up's categories may add them in another order."""
     client = emulator.client()
     by_model: dict[str, dict[date, list[str]]] = {}
     for model, week_column in WEEKLY_MODELS.items():
         by_week: dict[date, list[str]] = {}
         for row in client.query(f"select * from {dataset}.{model}").result():
-            by_week.setdefault(row[week_column], []).append(repr(sorted(row.items())))
+            fields = sorted((k, float(f"{v:.12g}") if isinstance(v, float) else v) for k, v in row.items())
+            by_week.setdefault(row[week_column], []).append(repr(fields))
         by_model[model] = {week: sorted(rows) for week, rows in by_week.items()}
     return by_model
 
