@@ -3,8 +3,9 @@
 "cold" is a first run: a fresh VOC_HOME (the demo export is written), a fresh PREFECT_HOME (the
 temporary Prefect server creates its database) and no dbt partial-parse file. "warm" is the run
 after it with nothing changed. Both start Prefect's temporary server (PREFECT_API_URL is unset),
-as a user's first `voc-weekly run` does. The plain build is `voc-weekly dbt build` with the vars and
-selection the flow passes, on the warm warehouse: the dbt work without Prefect.
+as a user's first `voc-weekly run` does; a third run sets VOC_DBT_NODE_TASKS=false. The plain
+build is `voc-weekly dbt build` with the vars and selection the flow passes, on the warm warehouse:
+the dbt work without Prefect.
 
 Usage: python -m benchmarks.bench_local_loop [--repeat 3]
 """
@@ -57,6 +58,10 @@ def one_round(folder: Path) -> dict[str, tuple[float, float]]:
     return {
         "cold `voc-weekly run`": timed(run, env),
         "warm `voc-weekly run`": timed(run, env),
+        # dbt as one step of the run instead of a Prefect task per node (the setting's only effect).
+        "warm `voc-weekly run`, `VOC_DBT_NODE_TASKS=false`": timed(
+            run, {**env, "VOC_DBT_NODE_TASKS": "false"}
+        ),
         "plain `voc-weekly dbt build`": timed(
             [str(VOC_WEEKLY), "dbt", "build", "--vars", dbt_vars, "--exclude-resource-type", "unit_test"], env
         ),
