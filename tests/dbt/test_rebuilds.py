@@ -207,10 +207,11 @@ def test_a_model_whose_sql_depends_on_the_week_is_inlined_or_replaces_only_its_w
             assert config["materialized"] == "incremental", name
             assert config["partitions"] != other[name]["partitions"], name  # its own weeks, replaced
     stored_window_free = sorted(set(one) - depends_on_the_week)
-    # A filter of the comparison; the team's reactions, read whole; a join of the comparison with the
-    # owners seed: none of them carries a week.
+    # The team's reactions, read whole; a join of the comparison with the owners seed: neither carries
+    # a week. Everything between the weekly grid and the marts (the rule, the evidence, the flagged
+    # categories and their tickets) carries the run's window.
+    assert {"int_voc_category_weeks_classified", "int_voc_category_evidence"} <= depends_on_the_week
     assert stored_window_free == [
-        "int_voc_categories_flagged",
         "stg_slack__voc_flag_feedback",
         "voc_weekly_category_owners",
     ]
