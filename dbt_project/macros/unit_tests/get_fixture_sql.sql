@@ -35,6 +35,12 @@
             'emotion': string, 'is_negative': dbt.type_boolean(),
             'title': string, 'detail': string, 'main_topic': string, 'keywords': string,
         },
+        'stg_zendesk__voc_tickets_compared': {
+            'ticket_id': string, 'created_at': timestamp, 'week_start': date,
+            'category1': string, 'category2': string, 'category3': string, 'category_label': string,
+            'emotion': string, 'is_negative': dbt.type_boolean(),
+            'title': string, 'detail': string, 'main_topic': string, 'keywords': string,
+        },
         'stg_zendesk__voc_tickets_rejected': {
             'created_at': timestamp, 'week_start': date, 'rejection_reason': string,
         },
@@ -69,6 +75,13 @@
         'int_voc_categories_flagged': {
             'report_week_start': date, 'category1': string, 'category2': string, 'category3': string,
             'severity': string,
+        },
+        'int_voc_category_tickets_flagged': {
+            'report_week_start': date, 'severity': string,
+            'ticket_id': string, 'created_at': timestamp, 'week_start': date,
+            'category1': string, 'category2': string, 'category3': string, 'category_label': string,
+            'emotion': string, 'is_negative': dbt.type_boolean(),
+            'title': string, 'detail': string, 'main_topic': string, 'keywords': string,
         },
         'int_voc_categories_snoozed': {
             'report_week_start': date, 'category1': string, 'category2': string, 'category3': string,
