@@ -128,6 +128,7 @@ def test_overlapping_builds_of_two_weeks_each_keep_exactly_their_own_rows(
     # The interrupted week is the one with flagged categories, so it has samples and keywords too.
     interrupted, other = NEXT_WEEK, REPORT_WEEK
     settings = prod_settings("voc_overlap")
+    invoke_dbt(settings, ["--quiet", "seed"])  # the owners seed, loaded once like the other tables
     invoke_dbt(settings, run_args(interrupted))
     alone = weekly_rows(bqemulator, "voc_overlap")
     assert all(alone[model][interrupted] for model in WEEKLY_MODELS)
