@@ -119,6 +119,9 @@ class VocSettings(BaseSettings):
     # Warehouse and dbt
     dbt_target: Literal["dev", "prod"] = Field("dev", validation_alias="VOC_DBT_TARGET")
     dbt_project_dir: Path = Field(PACKAGE_ROOT / "dbt_project", validation_alias="VOC_DBT_PROJECT_DIR")
+    # Each dbt node as a Prefect task of the run (prefect-dbt), or dbt as one step of it: a node's
+    # task costs the Prefect API a few calls, about a third of a small build's time.
+    dbt_node_tasks: bool = Field(True, validation_alias="VOC_DBT_NODE_TASKS")
     home: Path = Field(Path(".voc"), validation_alias="VOC_HOME")
     source_path: Path | None = Field(None, validation_alias="VOC_SOURCE_PATH")
     duckdb_path: Path | None = Field(None, validation_alias="VOC_DUCKDB_PATH")

@@ -87,6 +87,12 @@ for _setting in (
     os.environ.setdefault(f"PREFECT_SERVER_{_setting}_ENABLED", "false")
 
 
+# dbt as one step of a flow run: a Prefect task per dbt node costs a third of each run's time. Set
+# here, not in a fixture, so module-scoped runs get it too; the runs of tests/test_flow.py's
+# `delivered` fixture keep the default, a task per node.
+os.environ["VOC_DBT_NODE_TASKS"] = "false"
+
+
 # An xdist worker starts with COLUMNS=80 in its environment, which rich's module-level console in
 # flows.cli would keep for good: without it, the console measures the width a test sets (COLUMNS).
 if os.environ.get("PYTEST_XDIST_WORKER"):

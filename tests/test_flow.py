@@ -100,7 +100,12 @@ def delivered(prefect_server: None, edge_export: Path, tmp_path_factory: pytest.
     laas.plan(f"카테고리: {label(LOGIN)}", rate_limited(1), answer(FULL_ANALYSIS))
     laas.plan(f"카테고리: {label(EVENT)}", server_error(500))
     laas.plan(f"카테고리: {label(CANCEL)}", malformed(b"<html>oops"))
-    laas_env = {"LAAS_API_KEY": LAAS_KEY, "LAAS_BASE_URL": laas.url, "VOC_LLM_TIMEOUT_SECONDS": "10"}
+    laas_env = {
+        "LAAS_API_KEY": LAAS_KEY,
+        "LAAS_BASE_URL": laas.url,
+        "VOC_LLM_TIMEOUT_SECONDS": "10",
+        "VOC_DBT_NODE_TASKS": "true",  # the default: each dbt node a task of the run
+    }
     try:
         with scenario(tmp_path_factory.mktemp("delivered"), edge_export, **laas_env) as slack:
             # Slack rate-limits the first post and fails the third with a 500: both are retried.
@@ -314,6 +319,25 @@ def test_every_run_leaves_a_table_and_a_message_artifact(delivered: Delivered) -
     table = json.loads(str(by_type["table"].data))
     assert {row["category_label"]: row["severity"] for row in table}[label(LOGIN)] == "CRITICAL"
     assert "Weekly VOC 변화" in str(by_type["markdown"].data)
+
+
+def dbt_node_task_names(state: State[Any]) -> list[str]:
+    """The names of the run's task runs that prefect-dbt made for dbt's nodes."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    run_filter = FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
+    with get_client(sync_client=True) as client:
+        tasks = client.read_task_runs(flow_run_filter=run_filter)
+    return [task.name for task in tasks if "voc_weekly_comparison" in task.name]
+
+
+def test_each_dbt_node_is_a_task_of_the_run_unless_voc_dbt_node_tasks_is_false(
+    delivered: Delivered, resumed: Any
+) -> None:
+    assert dbt_node_task_names(delivered.first)  # the model and its tests, each a task
+    _, _, resumed_run, _ = resumed  # with VOC_DBT_NODE_TASKS=false (tests/conftest.py)
+    assert resumed_run.is_completed() and dbt_node_task_names(resumed_run) == []
 
 
 def test_stale_source_posts_no_report_but_says_why_naming_the_last_data(

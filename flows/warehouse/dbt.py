@@ -70,7 +70,8 @@ def invoke_dbt(settings: VocSettings, args: list[str], *, node_tasks: bool = Tru
     """Run a dbt command on the configured target; a failing model or test raises a one-line DbtError.
 
     Inside a flow run it goes through prefect-dbt, so every node shows up as a Prefect task (unless
-    `node_tasks` is False: `docs generate` compiles every node, and a task each costs ~10 s a run).
+    VOC_DBT_NODE_TASKS is false, or `node_tasks` is: `docs generate` compiles every node, and a task
+    each costs ~10 s a run).
     From the command line, plain dbt: no Prefect server needs to start just to build a table.
     """
     from prefect.context import FlowRunContext, TaskRunContext
@@ -79,7 +80,7 @@ def invoke_dbt(settings: VocSettings, args: list[str], *, node_tasks: bool = Tru
         settings.duckdb_file.parent.mkdir(parents=True, exist_ok=True)
     project_dir = settings.dbt_project_dir
     with dbt_environment(settings):
-        if node_tasks and (FlowRunContext.get() or TaskRunContext.get()):
+        if node_tasks and settings.dbt_node_tasks and (FlowRunContext.get() or TaskRunContext.get()):
             _invoke_prefect_dbt(settings, project_dir, with_report_week(args))
             return
         from dbt.cli.main import dbtRunner
