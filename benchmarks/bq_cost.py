@@ -1,8 +1,9 @@
 """BigQuery cost of a scheduled run, on paper, from the prod target's compiled SQL (`make bq-cost`).
 
 Compiles the staging models for the prod target (ephemeral, inlined into their readers; offline:
-compiling them needs no connection), reads the event_create_time bounds they put on the source,
-and prints per model which source partitions and columns its query reads and the bytes BigQuery
+compiling them needs no connection), reads the event_create_time bounds each puts on the source,
+and prints per model which source partitions (those of the staging models it inlines) and columns its
+query reads and the bytes BigQuery
 on-demand would bill, at the seed team's scale (about 5,000 tickets a week, two years of history)
 and at 100x that. Bytes per column are measured on the demo data with BigQuery's sizes (STRING =
 2 + UTF-8 bytes, TIMESTAMP = 8).
@@ -45,9 +46,12 @@ ALWAYS_READ = ("id", "event_create_time", "category1", "category2", "category3",
 SCHEDULE_KST = timedelta(days=7, hours=9)  # Monday 09:00 KST after the reported week (prefect.yaml)
 
 
-def compile_staging(week: date, target: Path) -> tuple[list[SourceScan], dict[str, str]]:
-    """The source bounds of the staging models for `week` on the prod target, and the raw SQL of
-    every model that reads them, by name."""
+Readers = dict[str, tuple[str, list[str]]]  # model -> its raw SQL, the staging models it inlines
+
+
+def compile_staging(week: date, target: Path) -> tuple[dict[str, SourceScan], Readers]:
+    """The source bounds of each staging model for `week` on the prod target, by name; and of every
+    model that reads them, its raw SQL and the staging models it inlines, by name."""
     os.environ.update({"VOC_BQ_AUTH_METHOD": "oauth-secrets", "VOC_BQ_TOKEN": "offline"})
     settings = VocSettings(
         _env_file=None, VOC_DBT_TARGET="prod", VOC_BQ_PROJECT="voc-cost-estimate", VOC_BQ_DATASET="voc"
@@ -66,16 +70,17 @@ def compile_staging(week: date, target: Path) -> tuple[list[SourceScan], dict[st
             str(target),
         ],
     )
-    compiled = (target / "compiled").rglob("*.sql")
-    scans = [
-        scan
-        for path in compiled
-        if (scan := source_scan(path.read_text(encoding="utf-8"), "zendesk_voc_classified"))
-    ]
+    readers = models_reading_the_source(target / "manifest.json", SOURCE)
+    staging = {name for through in readers.values() for name in through}
+    scans = {
+        path.stem: scan
+        for path in (target / "compiled").rglob("*.sql")
+        if path.stem in staging
+        and (scan := source_scan(path.read_text(encoding="utf-8"), "zendesk_voc_classified"))
+    }
     nodes = json.loads((target / "manifest.json").read_text(encoding="utf-8"))["nodes"]
     raw = {node["name"]: node["raw_code"] for node in nodes.values() if node["resource_type"] == "model"}
-    readers = models_reading_the_source(target / "manifest.json", SOURCE)
-    return scans, {name: raw[name] for name in readers}
+    return scans, {name: (raw[name], through) for name, through in readers.items()}
 
 
 def bytes_per_ticket(folder: Path) -> dict[str, float]:
@@ -101,6 +106,13 @@ def columns_read(raw_sql: str) -> tuple[str, ...]:
     return ALWAYS_READ + tuple(c for c in SOURCE_COLUMNS if c in named)
 
 
+def day_partitions(scan: SourceScan, run_at: datetime) -> int:
+    """The UTC day partitions a scan reads, the first and last partial."""
+    assert scan.since is not None
+    end = scan.until or run_at
+    return (end.date() - scan.since.date()).days + 1
+
+
 def human(size: float) -> str:
     for unit in ("B", "KB", "MB", "GB", "TB"):
         if size < 1024 or unit == "TB":
@@ -118,31 +130,31 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         scans, models = compile_staging(args.week, Path(tmp) / "target")
         widths = bytes_per_ticket(Path(tmp))
-    assert len({(scan.since, scan.until) for scan in scans}) == 1, "the staging models differ in bounds"
-    scan = scans[0]
-    assert scan.since is not None, "the staging models must bound event_create_time"
+    assert all(scan.since for scan in scans.values()), "the staging models must bound event_create_time"
     run_at = datetime.combine(args.week, datetime.min.time()) + SCHEDULE_KST - timedelta(hours=9)
-    end = scan.until or run_at
-    partitions = (end.date() - scan.since.date()).days + 1  # UTC day partitions, first and last partial
     print(f"Report week {args.week}; scheduled run at {run_at} UTC.")
-    print(f"Source read: event_create_time >= {scan.since} UTC and <= {'newest' if not scan.until else end}")
-    print(f"  = {partitions} day partitions of {args.history_weeks * 7} in two years of history.\n")
-    print("| model | source columns read | bytes/ticket | at 5k/week | at 500k/week |")
-    print("|---|---|---|---|---|")
+    for name, scan in sorted(scans.items()):
+        until = scan.until or "newest"
+        print(f"{name} reads event_create_time >= {scan.since} UTC and < {until}")
+        days = day_partitions(scan, run_at)
+        print(f"  = {days} day partitions of {args.history_weeks * 7} in two years of history.")
+    print("\n| model | source columns read | day partitions | bytes/ticket | at 5k/week | at 500k/week |")
+    print("|---|---|---|---|---|---|")
     totals = [0.0, 0.0]
-    for name, raw_sql in sorted(models.items()):
+    for name, (raw_sql, through) in sorted(models.items()):
         columns = columns_read(raw_sql)
         width = sum(widths[c] for c in columns)
+        partitions = max(day_partitions(scans[staging], run_at) for staging in through)
         billed = []
         for scale, total in zip((1, 100), range(2), strict=True):
             tickets = args.weekly_tickets * scale / 7 * partitions
             bytes_ = max(MIN_BYTES_PER_TABLE, tickets * width)
             totals[total] += bytes_
             billed.append(human(bytes_))
-        print(f"| {name} | {', '.join(columns)} | {width:,.0f} | {billed[0]} | {billed[1]} |")
+        print(f"| {name} | {', '.join(columns)} | {partitions} | {width:,.0f} | {billed[0]} | {billed[1]} |")
     full = args.weekly_tickets * args.history_weeks * sum(widths.values())
-    print(f"| **scheduled run, source reads** | | | **{human(totals[0])}** | **{human(totals[1])}** |")
-    print(f"| (one unpruned scan of the history, all columns) | | | {human(full)} | {human(full * 100)} |")
+    print(f"| **scheduled run, source reads** | | | | **{human(totals[0])}** | **{human(totals[1])}** |")
+    print(f"| (one unpruned scan of the history, all columns) | | | | {human(full)} | {human(full * 100)} |")
     cost = totals[1] / 1024**4 * 6.25
     print(f"\nAt 100x that is ${cost:,.4f} a run at $6.25 per TiB on-demand. At the seed scale the")
     print("10 MB minimum per table referenced dominates; the marts and the aggregate table each query")

@@ -72,12 +72,25 @@ def _is_null_partition(condition: exp.Expression) -> bool:
 
 
 def models_reading_the_source(manifest_path: Path, source: str) -> dict[str, list[str]]:
-    """Each model whose query reads the source (dbt `source` name), with the staging models it inlines."""
+    """Each stored model whose query reads the source (dbt `source` name), with the staging models it
+    inlines, directly or through ephemeral models."""
     nodes = json.loads(manifest_path.read_text(encoding="utf-8"))["nodes"]
     models = {uid: node for uid, node in nodes.items() if node["resource_type"] == "model"}
     staging = {uid for uid, node in models.items() if source in node["depends_on"]["nodes"]}
+
+    def inlined(uid: str) -> set[str]:
+        """The staging models a model's query inlines."""
+        found = set()
+        for parent in models[uid]["depends_on"]["nodes"]:
+            if parent in staging:
+                found.add(models[parent]["name"])
+            elif parent in models and models[parent]["config"]["materialized"] == "ephemeral":
+                found |= inlined(parent)
+        return found
+
     readers = {
-        node["name"]: sorted(models[uid]["name"] for uid in node["depends_on"]["nodes"] if uid in staging)
-        for node in models.values()
+        node["name"]: sorted(inlined(uid))
+        for uid, node in models.items()
+        if node["config"]["materialized"] != "ephemeral"
     }
     return {name: through for name, through in sorted(readers.items()) if through}

@@ -129,23 +129,36 @@ def test_a_scheduled_run_reads_only_the_source_partitions_of_the_weeks_it_report
     # Only the staging models select from the source, each from 00:00 KST (15:00 UTC the Sunday
     # before) on the first Monday of the multi-week baseline (var baseline_weeks, 8): never older;
     # and until the end of the week after the reported week: never newer (issue 16: a week years
-    # back read every partition from then until now).
+    # back read every partition from then until now). The ticket text the samples and keyword marts
+    # follow up is read for the two compared weeks only (issue 17: they read 9 weeks to use 2).
     first_baseline_week = REPORT_WEEK - timedelta(weeks=8)
     baseline_start_utc = datetime.combine(first_baseline_week, time()) - timedelta(hours=9)
     read_end_utc = datetime.combine(REPORT_WEEK + timedelta(weeks=2), time()) - timedelta(hours=9)
+    compared_start_utc = datetime.combine(REPORT_WEEK - timedelta(weeks=1), time()) - timedelta(hours=9)
+    compared_end_utc = datetime.combine(REPORT_WEEK + timedelta(weeks=1), time()) - timedelta(hours=9)
     staging = {"stg_zendesk__voc_tickets", "stg_zendesk__voc_tickets_rejected"}
+    compared = "stg_zendesk__voc_tickets_compared"
     readers = scratch_build.models_reading_the_source
-    assert set(readers) == {
-        "int_voc_category_weeks_aggregated",
+    assert readers == {
+        "int_voc_category_weeks_aggregated": ["stg_zendesk__voc_tickets"],
+        "voc_weekly_keyword_changes": [compared],
+        "voc_weekly_report_status": sorted(staging),
+        "voc_weekly_samples": [compared],
+    }
+    # The staging models are ephemeral: every model that needs tickets inlines them, bounds and all.
+    two_weeks = {
+        compared,
+        "int_voc_category_tickets_flagged",
         "voc_weekly_keyword_changes",
-        "voc_weekly_report_status",
         "voc_weekly_samples",
     }
-    assert all(set(through) <= staging for through in readers.values())
-    # The staging models are ephemeral: every model that needs tickets inlines them, bounds and all.
-    assert set(readers) <= set(scratch_build.source_scans) <= set(readers) | staging
-    assert {scan.since for scan in scratch_build.source_scans.values()} == {baseline_start_utc}
-    assert {scan.until for scan in scratch_build.source_scans.values()} == {read_end_utc}
+    scans = scratch_build.source_scans
+    assert set(readers) <= set(scans) <= set(readers) | staging | two_weeks
+    for name, scan in scans.items():
+        window = (compared_start_utc, compared_end_utc)
+        if name not in two_weeks:
+            window = (baseline_start_utc, read_end_utc)
+        assert (scan.since, scan.until) == window, name
 
 
 def dry_run(folder: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:

@@ -187,6 +187,24 @@ def test_docs_generate_describes_every_model_and_column(built: dict[str, Any]) -
     assert "exposure.voc_weekly.weekly_voc_slack_report" in manifest["exposures"]
 
 
+def test_no_data_test_reads_the_source(built: dict[str, Any]) -> None:
+    # The staging models are ephemeral: on BigQuery a data test on one inlines the source read, a scan
+    # of the run's window per test. Theirs could not fail anyway (ids deduplicated by row_number and
+    # filtered non-null, weeks of a bounded time); the staging unit tests pin that logic instead.
+    manifest_path = built["settings"].dbt_project_dir / "target/manifest.json"
+    nodes = json.loads(manifest_path.read_text(encoding="utf-8"))["nodes"]
+    source = "source.voc_weekly.zendesk.zendesk_voc_classified"
+    staging = {uid for uid, node in nodes.items() if source in node["depends_on"].get("nodes", [])}
+    assert staging
+    tests = [node["name"] for node in nodes.values() if node["resource_type"] == "test"]
+    reading = [
+        node["name"]
+        for node in nodes.values()
+        if node["resource_type"] == "test" and set(node["depends_on"]["nodes"]) & staging
+    ]
+    assert tests and reading == []
+
+
 def ephemeral_columns(settings: VocSettings, node: dict[str, Any]) -> list[str]:
     """The columns an ephemeral model's compiled query returns, on the built warehouse."""
     with duckdb.connect(str(settings.duckdb_file)) as con:

@@ -207,10 +207,57 @@ def test_a_model_whose_sql_depends_on_the_week_is_inlined_or_replaces_only_its_w
             assert config["materialized"] == "incremental", name
             assert config["partitions"] != other[name]["partitions"], name  # its own weeks, replaced
     stored_window_free = sorted(set(one) - depends_on_the_week)
-    # A filter of the comparison; the team's reactions, read whole; a join of the comparison with the
-    # owners seed: none of them carries a week.
-    assert stored_window_free == [
+    # The team's reactions, read whole; a join of the comparison with the owners seed: neither carries
+    # a week. Everything between the weekly grid and the marts (the rule, the evidence, the flagged
+    # categories and their tickets) carries the run's window.
+    assert {
+        "int_voc_category_weeks_classified",
+        "int_voc_category_evidence",
         "int_voc_categories_flagged",
+        "int_voc_category_tickets_flagged",
+        "stg_zendesk__voc_tickets_compared",
+    } <= depends_on_the_week
+    assert stored_window_free == [
         "stg_slack__voc_flag_feedback",
         "voc_weekly_category_owners",
     ]
+
+
+def test_the_followed_up_tickets_of_the_two_weeks_are_the_tickets_the_comparison_counts(
+    settings: VocSettings,
+) -> None:
+    # The samples and keyword marts read only the two compared weeks of the source; a re-classified
+    # ticket must land in the same week and category there as in the counts, whichever of its rows
+    # lie outside those weeks (issue 17: they read 9 weeks to use 2).
+    rows = [
+        *tickets("login-b", 20, "2026-11-10 10:00", LOGIN),
+        *tickets("login-r", 30, "2026-11-17 10:00", LOGIN),
+        # Moved out of the category within the reported week: its older row is before the baseline.
+        ticket("moved-out", "2026-11-03 10:00", LOGIN),
+        ticket("moved-out", "2026-11-18 10:00", REFUND),
+        # Re-classified after the reported week ended: the reported numbers keep the row before.
+        ticket("late-change", "2026-11-11 10:00", LOGIN),
+        ticket("late-change", "2026-11-24 10:00", REFUND),
+        # An older row of a ticket whose latest row is in the baseline week.
+        ticket("older-row", "2026-11-02 10:00", REFUND),
+        ticket("older-row", "2026-11-12 10:00", LOGIN),
+        # Moved within the baseline week.
+        ticket("moved-in-week", "2026-11-10 11:00", LOGIN),
+        ticket("moved-in-week", "2026-11-13 11:00", REFUND),
+        monday_0030(),
+    ]
+    report = build(settings, rows)
+    login = next(c for c in report.categories if c.category == LOGIN)
+    assert (login.prev_tickets, login.last_tickets, login.severity) == (22, 30, "CRITICAL")
+    with duckdb.connect(str(settings.duckdb_file)) as con:
+        keyword = con.execute(
+            "select prev_tickets, last_tickets from voc_weekly_keyword_changes "
+            "where category3 = ? and keyword = '문의'",
+            [LOGIN[2]],
+        ).fetchall()
+        sampled = con.execute(
+            "select ticket_id from voc_weekly_samples where category3 = ? and ticket_id not like 'login-%'",
+            [LOGIN[2]],
+        ).fetchall()
+    assert keyword == [(22, 30)]  # every ticket has the keyword: the same tickets as the counts
+    assert sorted(sampled) == [("late-change",), ("older-row",)]

@@ -6,30 +6,12 @@
 {%- set report_week = voc_date_literal(voc_report_week()) %}
 {%- set baseline_week = voc_date_literal(voc_baseline_week()) %}
 
-with categories_flagged as (
+with tickets_of_flagged_categories as (
 
-    select * from {{ ref('int_voc_categories_flagged') }}
-
-),
-
-tickets as (
-
-    select * from {{ ref('stg_zendesk__voc_tickets') }}
+    select * from {{ ref('int_voc_category_tickets_flagged') }}
 
 ),
 
-flagged_categories as (
-
-    select
-        category1,
-        category2,
-        category3
-    from categories_flagged
-    where report_week_start = {{ report_week }}
-
-),
-
--- Categories match on their three levels, never on the label (two categories can share one).
 ticket_keywords as (
 
     select distinct
@@ -41,14 +23,8 @@ ticket_keywords as (
         tickets.ticket_id,
         -- Unqualified on purpose: BigQuery's unnest alias is the value itself, not a table to qualify.
         lower({{ voc_trim('keyword') }}) as keyword  -- noqa: RF02
-    from tickets
-    inner join flagged_categories
-        on
-            tickets.category1 = flagged_categories.category1
-            and tickets.category2 = flagged_categories.category2
-            and tickets.category3 = flagged_categories.category3
+    from tickets_of_flagged_categories as tickets
     {{ voc_unnest_keywords('tickets.keywords') }}
-    where tickets.week_start in ({{ baseline_week }}, {{ report_week }})
 
 ),
 

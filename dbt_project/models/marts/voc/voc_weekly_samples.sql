@@ -4,47 +4,10 @@
 {{ config(**voc_replace_weeks('report_week_start', voc_report_week(), voc_report_week())) }}
 
 {%- set report_week = voc_date_literal(voc_report_week()) %}
-{%- set baseline_week = voc_date_literal(voc_baseline_week()) %}
 
-with categories_flagged as (
+with tickets_of_flagged_categories as (
 
-    select * from {{ ref('int_voc_categories_flagged') }}
-
-),
-
-tickets as (
-
-    select * from {{ ref('stg_zendesk__voc_tickets') }}
-
-),
-
-flagged_categories as (
-
-    select
-        report_week_start,
-        category1,
-        category2,
-        category3,
-        severity
-    from categories_flagged
-    where report_week_start = {{ report_week }}
-
-),
-
-tickets_of_flagged_categories as (
-
-    select
-        flagged_categories.report_week_start,
-        flagged_categories.severity,
-        tickets.*
-    from tickets
-    -- On the three levels, never the label: two categories can share one.
-    inner join flagged_categories
-        on
-            tickets.category1 = flagged_categories.category1
-            and tickets.category2 = flagged_categories.category2
-            and tickets.category3 = flagged_categories.category3
-    where tickets.week_start in ({{ baseline_week }}, {{ report_week }})
+    select * from {{ ref('int_voc_category_tickets_flagged') }}
 
 ),
 
