@@ -117,7 +117,7 @@ def other_project(tmp_path: Path) -> Path:
     """A second checkout of the dbt project, as another worker or an analyst's laptop has."""
     project = tmp_path / "other" / "dbt_project"
     shutil.copytree(
-        VocSettings(_env_file=None).dbt_project_dir, project, ignore=shutil.ignore_patterns("target")
+        VocSettings(_env_file=None).dbt_project_dir, project, ignore=shutil.ignore_patterns("target", "logs")
     )
     return project
 

@@ -121,13 +121,18 @@ def test_week_whose_baseline_has_no_tickets_reports_every_category_as_new(
 def test_incremental_runs_keep_each_week_and_never_double_count(built: dict[str, Any]) -> None:
     with duckdb.connect(str(built["settings"].duckdb_file)) as con:
         weekly = con.execute(
-            "select week_start, sum(ticket_count) from int_voc_category_weeks_aggregated "
-            "group by week_start order by week_start"
+            "select as_of_week_start, week_start, sum(ticket_count) from int_voc_category_weeks_aggregated "
+            "group by all order by all"
         ).fetchall()
         reports = con.execute(
             "select report_week_start, count(*) from voc_weekly_comparison group by 1 order by 1"
         ).fetchall()
-    assert weekly == [(date(2026, 11, 9), 39), (date(2026, 11, 16), 47)]
+    # Each reported week's own copy of the counts (as of its end), each ticket once in it.
+    assert weekly == [
+        (EARLIER_WEEK, date(2026, 11, 9), 39),
+        (REPORT_WEEK, date(2026, 11, 9), 39),
+        (REPORT_WEEK, date(2026, 11, 16), 47),
+    ]
     assert reports == [(EARLIER_WEEK, 5), (REPORT_WEEK, 6)]
 
 

@@ -1,7 +1,10 @@
--- One row per category (category1, category2, category3) per KST week: ticket and negative-ticket
--- counts. Incremental: a run replaces the weeks from the scan start through the reported week whole
--- (a category or week without tickets any more leaves no row behind) and keeps older weeks.
-{{ config(**voc_replace_weeks('week_start', voc_scan_start_week(), voc_report_week())) }}
+-- One row per reported week (as_of_week_start) per category (category1, category2, category3) per
+-- KST week of that run's scan: ticket and negative-ticket counts, with each ticket's row chosen as
+-- of the end of the reported week (voc_dedup_as_of). A week's counts depend on that choice, so each
+-- run stores and reads its own copy, keyed by its reported week: two builds of different weeks in
+-- one dataset never read each other's counts. Incremental: a run replaces its own reported week
+-- whole (a category or week without tickets any more leaves no row behind).
+{{ config(**voc_replace_weeks('as_of_week_start', voc_report_week(), voc_report_week())) }}
 
 with tickets as (
 
@@ -19,6 +22,7 @@ tickets_in_scope as (
 aggregated as (
 
     select
+        {{ voc_date_literal(voc_report_week()) }} as as_of_week_start,
         week_start,
         category1,
         category2,

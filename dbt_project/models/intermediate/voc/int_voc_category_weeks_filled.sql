@@ -7,6 +7,7 @@
 with weekly_counts as (
 
     select * from {{ ref('int_voc_category_weeks_aggregated') }}
+    where as_of_week_start = {{ voc_date_literal(voc_report_week()) }}  -- this run's own counts
 
 ),
 
