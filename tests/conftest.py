@@ -102,13 +102,15 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """Under `-n` (pyproject addopts), each module runs on one worker so its module fixtures (dbt
-    builds, flow runs) are made once, and tests/bigquery/ on one worker so it starts one emulator
-    of each kind."""
+    builds, flow runs) are made once, and tests/bigquery/ on two workers so each starts the
+    emulators once: the prod-target module (the longest) on one, the other modules on another."""
     from xdist.scheduler import LoadScopeScheduling
 
     class ModuleOrBigQueryScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             module = nodeid.split("::", 1)[0]
+            if module == "tests/bigquery/test_prod_target.py":
+                return module
             return "tests/bigquery/" if module.startswith("tests/bigquery/") else module
 
     return ModuleOrBigQueryScheduling(config, log)
