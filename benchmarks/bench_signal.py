@@ -225,7 +225,7 @@ def oracle_tail(observed: object, rate: object, alpha: float) -> object:
 
 def oracle_p(rows: pd.DataFrame, alpha: float) -> pd.Series:
     """The oracle's p-value of each row's count, with the category's true rate and wobble."""
-    rate, observed = rows["true_rate"].astype(float), rows["last_tickets"].astype(int)
+    rate, observed = rows["true_rate"].astype(float), rows["reported_tickets"].astype(int)
     return pd.Series(oracle_tail(observed, rate, alpha), index=rows.index)
 
 

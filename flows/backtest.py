@@ -42,7 +42,7 @@ class BacktestWeek:
     stable: int = 0
     significant: int = 0
     tickets: int = 0  # in the reported week, every category
-    baseline_tickets: int = 0  # in the week before it
+    previous_tickets: int = 0  # in the week before it
     significant_rollups: int = 0  # voc_weekly_rollups: significant category1 / category2 roll-ups
     unexplained_rollups: int = 0  # ...of those, not explained by significant children (🔎 묶음 변화)
     useful: int = 0  # the team's 👍 on the week's replies (voc_weekly_feedback)
@@ -125,7 +125,7 @@ def replay(
     rows = warehouse.fetch(
         f"""select
             report_week_start, severity, is_significant, count(*) as categories,
-            sum(last_tickets) as tickets, sum(prev_tickets) as baseline_tickets
+            sum(reported_tickets) as tickets, sum(previous_tickets) as previous_tickets
         from {relations["voc_weekly_comparison"]}
         where report_week_start <= {warehouse.week_parameter}
         group by report_week_start, severity, is_significant""",
@@ -157,9 +157,9 @@ def summarize(
     team: list[dict[str, Any]] | None = None,
 ) -> list[BacktestWeek]:
     """Per-week counts from (report_week_start, severity, is_significant, categories, tickets,
-    baseline_tickets) rows, (report_week_start, significant_rollups, unexplained_rollups) rows and
+    previous_tickets) rows, (report_week_start, significant_rollups, unexplained_rollups) rows and
     the team's (report_week_start, useful, false_alarm) rows."""
-    names = ("critical", "monitor", "improved", "stable", "significant", "tickets", "baseline_tickets")
+    names = ("critical", "monitor", "improved", "stable", "significant", "tickets", "previous_tickets")
     extra = ("significant_rollups", "unexplained_rollups", "useful", "false_alarm")
     counts: dict[date, dict[str, int]] = {
         first_week + timedelta(weeks=n): dict.fromkeys((*names, *extra), 0) for n in range(weeks)
@@ -170,7 +170,7 @@ def summarize(
             continue  # a week an earlier backtest replayed, outside this range
         week[str(row["severity"]).lower()] += int(row["categories"])
         week["tickets"] += int(row.get("tickets") or 0)
-        week["baseline_tickets"] += int(row.get("baseline_tickets") or 0)
+        week["previous_tickets"] += int(row.get("previous_tickets") or 0)
         if row["is_significant"] and row["severity"] in FLAG_SEVERITIES:
             week["significant"] += int(row["categories"])
     for row in (rollup_rows or []) + (team or []):
@@ -184,7 +184,7 @@ def from_first_baseline(weeks: list[BacktestWeek]) -> tuple[list[BacktestWeek], 
     starts later than the range: a week compared with an empty one flags every category as new, and
     weeks before the data would read as calm weeks with no flags."""
     with_data = sum(1 for week in weeks if week.tickets)
-    start = next((number for number, week in enumerate(weeks) if week.baseline_tickets), None)
+    start = next((number for number, week in enumerate(weeks) if week.previous_tickets), None)
     if start is None:
         raise VocError(
             f"backtest: none of the {len(weeks)} weeks {weeks[0].report_week} … {weeks[-1].report_week} "

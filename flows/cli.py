@@ -458,7 +458,7 @@ def unlock(
 def comparison_table(report: WeeklyReport) -> Table:
     """Every category of the week, in report order."""
     table = Table(
-        title=f"기준주 {week_range_text(report.baseline_week)} vs. 비교주 "
+        title=f"기준주 {week_range_text(report.previous_week)} vs. 비교주 "
         f"{week_range_text(report.report_week)}",
         caption=" · ".join(f"{severity} {n}건" for severity, n in report.counts().items()),
     )
@@ -489,7 +489,7 @@ def rollup_table(report: WeeklyReport, level: int) -> Table:
     rollups = [rollup for rollup in report.rollups if rollup.level == level]
     level_name = "대분류" if level == 1 else "중분류"
     table = Table(
-        title=f"{level_name} 묶음 · 기준주 {week_range_text(report.baseline_week)} vs. "
+        title=f"{level_name} 묶음 · 기준주 {week_range_text(report.previous_week)} vs. "
         f"비교주 {week_range_text(report.report_week)}",
         caption=f"유의 {sum(r.is_significant for r in rollups)}건 · 하위 분류로 설명되지 않는 유의 "
         f"{sum(r.is_news for r in rollups)}건 (🔎 묶음 변화)",
@@ -510,7 +510,7 @@ def rollup_table(report: WeeklyReport, level: int) -> Table:
         table.add_row(
             rollup.rollup_label,
             rollup_change_text(rollup).split(" · ")[0],
-            f"{ratio_text(rollup.baseline_negative_ratio)} → {ratio_text(rollup.negative_ratio)}",
+            f"{ratio_text(rollup.previous_neg_ratio)} → {ratio_text(rollup.reported_neg_ratio)}",
             " · ".join(part for part in (spark, verdict, "하위 분류로 설명됨" if explained else "") if part),
             f"{rollup.child_categories} (유의 {rollup.significant_children})",
             rollup.top_drivers or "",

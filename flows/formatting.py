@@ -16,7 +16,8 @@ def ticket_change_text(change: CategoryChange) -> str:
     """'20 → 26 (↑6) / +30.0%', or '0 → 12 (↑12) / 신규' for a category new this week."""
     arrow = "↑" if change.ticket_change > 0 else "↓" if change.ticket_change < 0 else "±"
     pct = "신규" if change.pct_change is None else f"{change.pct_change:+.1f}%"
-    return f"{change.prev_tickets} → {change.last_tickets} ({arrow}{abs(change.ticket_change)}) / {pct}"
+    counts = f"{change.previous_tickets} → {change.reported_tickets}"
+    return f"{counts} ({arrow}{abs(change.ticket_change)}) / {pct}"
 
 
 def ratio_text(ratio: float | None) -> str:
@@ -26,7 +27,7 @@ def ratio_text(ratio: float | None) -> str:
 
 def neg_ratio_text(change: CategoryChange) -> str:
     """'10.0% → 30.0% (+20.0p)'; the delta only when both weeks have tickets."""
-    text = f"{ratio_text(change.prev_neg_ratio)} → {ratio_text(change.last_neg_ratio)}"
+    text = f"{ratio_text(change.previous_neg_ratio)} → {ratio_text(change.reported_neg_ratio)}"
     if change.neg_ratio_delta_pp is not None:
         text += f" ({change.neg_ratio_delta_pp:+.1f}p)"
     return text
@@ -64,7 +65,7 @@ def sparkline(counts: list[int]) -> str:
 
 def recent_counts(change: CategoryChange) -> list[int]:
     """The last SPARK_WEEKS weekly counts, this week last."""
-    return [*change.baseline_counts, change.last_tickets][-SPARK_WEEKS:]
+    return [*change.baseline_counts, change.reported_tickets][-SPARK_WEEKS:]
 
 
 def q_text(q_value: float | None) -> str:
@@ -106,7 +107,7 @@ def baseline_weeks_text(change: CategoryChange) -> str:
     """'최근 8주 12, 9, 14, … → 이번 주 21 (예상 8–16건)', the baseline against this week."""
     counts = ", ".join(str(count) for count in change.baseline_counts) or "없음"
     band = expected_band_text(change)
-    return f"최근 {change.baseline_weeks_used}주 {counts} → 이번 주 {change.last_tickets}" + (
+    return f"최근 {change.baseline_weeks_used}주 {counts} → 이번 주 {change.reported_tickets}" + (
         f" ({band})" if band else ""
     )
 
@@ -128,10 +129,10 @@ def rollup_change_text(rollup: Rollup) -> str:
     arrow = "↑" if rollup.ticket_change > 0 else "↓" if rollup.ticket_change < 0 else "±"
     pct = "신규" if rollup.pct_change is None else f"{rollup.pct_change:+.1f}%"
     change = f"{arrow}{abs(rollup.ticket_change)}"
-    text = f"{rollup.baseline_tickets} → {rollup.reported_tickets} ({change}) / {pct}"
+    text = f"{rollup.previous_tickets} → {rollup.reported_tickets} ({change}) / {pct}"
     if rollup.direction == "negative_rise":
         text += (
-            f" · 부정비율 {ratio_text(rollup.baseline_negative_ratio)} → {ratio_text(rollup.negative_ratio)}"
+            f" · 부정비율 {ratio_text(rollup.previous_neg_ratio)} → {ratio_text(rollup.reported_neg_ratio)}"
         )
     return text
 

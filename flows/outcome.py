@@ -9,7 +9,7 @@ from typing import Any
 from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from flows.report import Coverage, WeeklyReport, future_dated_note
+from flows.report import CategoryChange, Coverage, WeeklyReport, future_dated_note
 from flows.slack.messages import SlackMessage, preview
 
 ALREADY_POSTED = "the report was already in Slack: nothing posted (pass force to post it again)"
@@ -83,40 +83,68 @@ def _rounded(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# report.json's names before this release, kept one release for the scripts that read them, as the
+# marts keep theirs (README, "Upgrading"): "baseline" now means only the multi-week history.
+DEPRECATED_CATEGORY_NAMES = {
+    "prev_tickets": "previous_tickets",
+    "last_tickets": "reported_tickets",
+    "prev_negative_tickets": "previous_negative_tickets",
+    "last_negative_tickets": "reported_negative_tickets",
+    "prev_neg_ratio": "previous_neg_ratio",
+    "last_neg_ratio": "reported_neg_ratio",
+}
+DEPRECATED_ROLLUP_NAMES = {
+    "baseline_tickets": "previous_tickets",
+    "baseline_negative_tickets": "previous_negative_tickets",
+    "negative_ratio": "reported_neg_ratio",
+    "baseline_negative_ratio": "previous_neg_ratio",
+}
+
+
+def _with_deprecated_names(row: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    return row | {old: row[new] for old, new in names.items()}
+
+
+def _category_row(change: CategoryChange) -> dict[str, Any]:
+    """A category's figures, severity and evidence, as report.json gives them."""
+    row = change.model_dump(
+        mode="json",  # dates as YYYY-MM-DD: report.json and the ledger are JSON
+        include={
+            "category_label",
+            "category1",  # the levels tell apart categories that share a label
+            "category2",
+            "category3",
+            "previous_tickets",
+            "reported_tickets",
+            "previous_negative_tickets",
+            "reported_negative_tickets",
+            "pct_change",
+            "previous_neg_ratio",
+            "reported_neg_ratio",
+            "neg_ratio_delta_pp",
+            "severity",
+            *EVIDENCE_FIELDS,
+            *SNOOZE_FIELDS,
+        },
+    )
+    return _with_deprecated_names(_rounded(row), DEPRECATED_CATEGORY_NAMES)
+
+
 def report_summary(report: WeeklyReport) -> dict[str, Any]:
     """Every category of the week (figures, severity, evidence) and every roll-up (report.json)."""
+    previous_week = report.previous_week.isoformat()
     return {
         "report_week": report.report_week.isoformat(),
-        "baseline_week": report.baseline_week.isoformat(),
+        "previous_week": previous_week,
+        "baseline_week": previous_week,  # deprecated name of previous_week
         "counts": report.counts(),
         "thresholds": report.thresholds.model_dump(),
-        "categories": [
-            _rounded(
-                change.model_dump(
-                    mode="json",  # dates as YYYY-MM-DD: report.json and the ledger are JSON
-                    include={
-                        "category_label",
-                        "category1",  # the levels tell apart categories that share a label
-                        "category2",
-                        "category3",
-                        "prev_tickets",
-                        "last_tickets",
-                        "prev_negative_tickets",
-                        "last_negative_tickets",
-                        "pct_change",
-                        "prev_neg_ratio",
-                        "last_neg_ratio",
-                        "neg_ratio_delta_pp",
-                        "severity",
-                        *EVIDENCE_FIELDS,
-                        *SNOOZE_FIELDS,
-                    },
-                )
-            )
-            for change in report.categories
-        ],
+        "categories": [_category_row(change) for change in report.categories],
         # The category hierarchy as a whole (voc_weekly_rollups), the strongest evidence first.
-        "rollups": [_rounded(rollup.model_dump()) for rollup in report.rollups],
+        "rollups": [
+            _with_deprecated_names(_rounded(rollup.model_dump()), DEPRECATED_ROLLUP_NAMES)
+            for rollup in report.rollups
+        ],
     }
 
 
@@ -131,7 +159,7 @@ def unused_rows_text(coverage: Coverage) -> list[str]:
     """The run log's lines about source rows left out of the counts, and tickets dated in the future."""
     lines = []
     if coverage.rows_without_id:
-        baseline, reported = coverage.baseline_rows_without_id, coverage.report_rows_without_id
+        baseline, reported = coverage.previous_rows_without_id, coverage.reported_rows_without_id
         weeks = f"baseline week {baseline}, reported week {reported}"
         lines.append(
             f"{coverage.rows_without_id} source row(s) without an id left out of the counts ({weeks})"

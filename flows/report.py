@@ -15,7 +15,7 @@ SEVERITIES: tuple[Severity, ...] = ("CRITICAL", "MONITOR", "IMPROVED", "STABLE")
 FOLLOW_UP_SEVERITIES: tuple[Severity, ...] = ("CRITICAL", "MONITOR")
 # Which flagged categories get a thread reply: all of them, or only the significant ones.
 FollowUpPolicy = Literal["all", "significant"]
-WEEK_LABELS = {"baseline": "기준주", "reported": "비교주"}
+WEEK_LABELS = {"previous": "기준주", "reported": "비교주"}
 # A category is its three classification levels: labels can collide ('A / B', 'C' and 'A', 'B / C').
 CategoryKey = tuple[str, str, str]
 
@@ -40,15 +40,15 @@ class _CategoryRow(_Row):
 class CategoryChange(_CategoryRow):
     """One row of voc_weekly_comparison: a category's two weeks and its severity."""
 
-    prev_tickets: int
-    last_tickets: int
-    prev_negative_tickets: int
-    last_negative_tickets: int
+    previous_tickets: int
+    reported_tickets: int
+    previous_negative_tickets: int
+    reported_negative_tickets: int
     ticket_change: int
     pct_change: float | None
-    is_new: bool
-    prev_neg_ratio: float | None
-    last_neg_ratio: float | None
+    is_up_from_zero: bool
+    previous_neg_ratio: float | None
+    reported_neg_ratio: float | None
     neg_ratio_delta_pp: float | None
     volume: int
     severity: Severity
@@ -90,13 +90,13 @@ class Rollup(_Row):
     category2: str | None = None
     rollup_label: str
     reported_tickets: int
-    baseline_tickets: int
+    previous_tickets: int
     ticket_change: int
     pct_change: float | None = None
     reported_negative_tickets: int = 0
-    baseline_negative_tickets: int = 0
-    negative_ratio: float | None = None
-    baseline_negative_ratio: float | None = None
+    previous_negative_tickets: int = 0
+    reported_neg_ratio: float | None = None
+    previous_neg_ratio: float | None = None
     baseline_weeks_used: int = 0
     baseline_weekly_tickets: str | None = None
     baseline_mean_tickets: float | None = None
@@ -122,7 +122,7 @@ class Rollup(_Row):
 class Sample(_CategoryRow):
     """One masked sample ticket of a flagged category (voc_weekly_samples)."""
 
-    week_role: Literal["baseline", "reported"]
+    sample_week: Literal["previous", "reported"]
     sample_rank: int
     ticket_id: str
     created_at: datetime
@@ -137,8 +137,8 @@ class KeywordChange(_CategoryRow):
     """How often a keyword appeared in a flagged category in both weeks (voc_weekly_keyword_changes)."""
 
     keyword: str
-    prev_tickets: int
-    last_tickets: int
+    previous_tickets: int
+    reported_tickets: int
     ticket_change: int
     growth_rank: int
 
@@ -184,22 +184,22 @@ class Coverage(_Row):
     """voc_weekly_report_status: the weeks compared and how far the source data reaches."""
 
     report_week_start: date
-    baseline_week_start: date
+    previous_week_start: date
     report_week_end_at: datetime
-    baseline_tickets: int
-    report_tickets: int
+    previous_tickets: int
+    reported_tickets: int
     first_ticket_at: datetime | None
     last_ticket_at: datetime | None  # the newest ticket not dated after the dbt run started
     is_report_week_complete: bool
-    baseline_rows_without_id: int = 0  # source rows left out of every count
-    report_rows_without_id: int = 0
+    previous_rows_without_id: int = 0  # source rows left out of every count
+    reported_rows_without_id: int = 0
     rows_without_create_time: int = 0  # source rows in no week at all (any week of the source)
     future_tickets: int = 0  # tickets dated after the run started: counted, never proof of coverage
     last_future_ticket_at: datetime | None = None
 
     @property
     def rows_without_id(self) -> int:
-        return self.baseline_rows_without_id + self.report_rows_without_id
+        return self.previous_rows_without_id + self.reported_rows_without_id
 
 
 class WeeklyReport(_Row):
@@ -220,8 +220,8 @@ class WeeklyReport(_Row):
         return self.coverage.report_week_start
 
     @property
-    def baseline_week(self) -> date:
-        return self.coverage.baseline_week_start
+    def previous_week(self) -> date:
+        return self.coverage.previous_week_start
 
     def with_severity(self, severity: Severity) -> list[CategoryChange]:
         """The categories of one severity, largest change first."""
@@ -258,11 +258,9 @@ class WeeklyReport(_Row):
         """Significant roll-ups that no significant child explains, the strongest first."""
         return [rollup for rollup in self.rollups if rollup.is_news]
 
-    def samples_of(self, category: CategoryKey, week_role: str) -> list[Sample]:
-        """A category's samples from one week ('baseline' or 'reported'), in sample order."""
-        return [
-            sample for sample in self.samples if sample.category == category and sample.week_role == week_role
-        ]
+    def samples_of(self, category: CategoryKey, week: str) -> list[Sample]:
+        """A category's samples from one week ('previous' or 'reported'), in sample order."""
+        return [s for s in self.samples if s.category == category and s.sample_week == week]
 
     def keywords_of(self, category: CategoryKey) -> list[KeywordChange]:
         """A category's keywords, the fastest growing first."""
@@ -272,8 +270,8 @@ class WeeklyReport(_Row):
 def check_coverage(report: WeeklyReport) -> None:
     """Refuse a week the data does not cover: a stale source would look like a calm (IMPROVED) week."""
     coverage = report.coverage
-    weeks = f"{week_range_text(report.baseline_week)} and {week_range_text(report.report_week)}"
-    if coverage.report_tickets == 0 and coverage.baseline_tickets == 0:
+    weeks = f"{week_range_text(report.previous_week)} and {week_range_text(report.report_week)}"
+    if coverage.reported_tickets == 0 and coverage.previous_tickets == 0:
         raise WeekError(
             f"no tickets in the weeks {weeks}: the source has no data for them "
             "(is week_start before the data begins?)",

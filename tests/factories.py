@@ -43,15 +43,15 @@ def change(
     both = prev > 0 and last > 0
     return CategoryChange(
         **levels(label),
-        prev_tickets=prev,
-        last_tickets=last,
-        prev_negative_tickets=prev_neg,
-        last_negative_tickets=last_neg,
+        previous_tickets=prev,
+        reported_tickets=last,
+        previous_negative_tickets=prev_neg,
+        reported_negative_tickets=last_neg,
         ticket_change=last - prev,
         pct_change=100 * (last - prev) / prev if prev else None,
-        is_new=prev == 0,
-        prev_neg_ratio=prev_neg / prev if prev else None,
-        last_neg_ratio=last_neg / last if last else None,
+        is_up_from_zero=prev == 0,
+        previous_neg_ratio=prev_neg / prev if prev else None,
+        reported_neg_ratio=last_neg / last if last else None,
         neg_ratio_delta_pp=100 * (last_neg * prev - prev_neg * last) / (prev * last) if both else None,
         volume=max(prev, last),
         severity=severity,  # type: ignore[arg-type]
@@ -79,7 +79,7 @@ def rollup(
         category2=parts[1] if len(parts) > 1 else None,
         rollup_label=label,
         reported_tickets=after,
-        baseline_tickets=before,
+        previous_tickets=before,
         ticket_change=after - before,
         pct_change=100 * (after - before) / before if before else None,
         q_value=q_value,
@@ -95,7 +95,7 @@ def rollup(
 def sample(label: str, role: str, rank: int, title: str, detail: str, emotion: str = "부정") -> Sample:
     return Sample(
         **levels(label),
-        week_role=role,  # type: ignore[arg-type]
+        sample_week=role,  # type: ignore[arg-type]
         sample_rank=rank,
         ticket_id=f"{role}-{rank}",
         created_at=datetime(2026, 11, 18, 1, 0),
@@ -111,8 +111,8 @@ def keyword(label: str, word: str, prev: int, last: int, rank: int) -> KeywordCh
     return KeywordChange(
         **levels(label),
         keyword=word,
-        prev_tickets=prev,
-        last_tickets=last,
+        previous_tickets=prev,
+        reported_tickets=last,
         ticket_change=last - prev,
         growth_rank=rank,
     )
@@ -131,10 +131,10 @@ def weekly_report(
     return WeeklyReport(
         coverage=Coverage(
             report_week_start=REPORT_WEEK,
-            baseline_week_start=BASELINE_WEEK,
+            previous_week_start=BASELINE_WEEK,
             report_week_end_at=datetime(2026, 11, 22, 15, 0),
-            baseline_tickets=sum(c.prev_tickets for c in changes),
-            report_tickets=sum(c.last_tickets for c in changes),
+            previous_tickets=sum(c.previous_tickets for c in changes),
+            reported_tickets=sum(c.reported_tickets for c in changes),
             first_ticket_at=datetime(2026, 11, 8, 15, 0),
             last_ticket_at=datetime(2026, 11, 22, 14, 59),
             is_report_week_complete=True,

@@ -710,12 +710,13 @@ def test_a_messy_export_gives_the_right_figures(messy_run: MessyRun, export_clas
     negative, a later copy of an id moved a ticket out of the baseline, and …59.999999999 was
     rounded into the next week."""
     [found] = [c for c in messy_run.report.categories if c.category == export_class.category]
-    assert (found.prev_tickets, found.last_tickets, found.last_negative_tickets) == export_class.expected
+    counted = (found.previous_tickets, found.reported_tickets, found.reported_negative_tickets)
+    assert counted == export_class.expected
 
 
 def test_a_messy_export_counts_the_rows_it_could_not_use(messy_run: MessyRun) -> None:
     coverage = messy_run.report.coverage
-    assert (coverage.baseline_rows_without_id, coverage.report_rows_without_id) == (0, 7)
+    assert (coverage.previous_rows_without_id, coverage.reported_rows_without_id) == (0, 7)
     assert coverage.rows_without_create_time == 2
     footer = preview(build_summary(messy_run.report)).splitlines()
     assert ":warning: ID가 없는 원본 행 7건은 집계에서 제외했습니다 (기준주 0건 · 비교주 7건)." in footer
@@ -731,9 +732,8 @@ def test_a_messy_export_counts_the_rows_it_could_not_use(messy_run: MessyRun) ->
 
 def test_keywords_are_one_keyword_whatever_whitespace_surrounds_them(messy_run: MessyRun) -> None:
     """Regression (issue 16): keywords were trimmed with trim(), spaces only on DuckDB."""
-    counted = {
-        kw.keyword: (kw.prev_tickets, kw.last_tickets) for kw in messy_run.report.keywords_of(KEYWORDS)
-    }
+    keywords = messy_run.report.keywords_of(KEYWORDS)
+    counted = {kw.keyword: (kw.previous_tickets, kw.reported_tickets) for kw in keywords}
     assert counted == {"로그인": (0, 12), "결제": (0, 12)}
 
 
@@ -770,7 +770,7 @@ def test_nanosecond_parquet_times_are_truncated_never_rounded(tmp_path: Path) ->
         open_warehouse(settings), build_week(settings, date(2026, 11, 16), quiet=True), date(2026, 11, 16)
     )
     [category] = report.categories
-    assert (category.prev_tickets, category.last_tickets) == (1, 1)
+    assert (category.previous_tickets, category.reported_tickets) == (1, 1)
 
 
 def test_a_backtest_longer_than_the_data_says_so_and_starts_where_it_begins(

@@ -77,7 +77,7 @@ def project_with_a_null_in_a_mart(folder: Path) -> Path:
     project = folder / "dbt_project"
     shutil.copytree(REPO / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))
     model = project / "models" / "marts" / "voc" / "voc_weekly_comparison.sql"
-    hook = '{{ config(post_hook="update {{ this }} set prev_tickets = null") }}\n'
+    hook = '{{ config(post_hook="update {{ this }} set previous_tickets = null") }}\n'
     model.write_text(hook + model.read_text(encoding="utf-8"), encoding="utf-8")
     return project
 
@@ -146,7 +146,7 @@ def test_regression_an_unexpected_failure_is_said_in_the_thread_once_without_int
     it once posted nothing, and the ⏳ stayed forever."""
     state, status_ts = ended.runs["unexpected"]
     assert state.is_failed() and not state.is_crashed()
-    assert "prev_tickets" in (state.message or "")  # the run's state says what broke
+    assert "previous_tickets" in (state.message or "")  # the run's state says what broke
     name, run_id = run_name_and_id(state)
     assert in_thread(ended.broken, BROKEN) == [f"{NOTICE}{GENERIC_SLACK_TEXT} (실행: {name})"]
     assert edit_of(ended.broken, status_ts) == [failed_text(GENERIC_SLACK_TEXT, name, run_id)]

@@ -39,12 +39,12 @@ def builtin_follow_up(report: WeeklyReport, change: CategoryChange) -> FollowUp:
     if growing:
         lines += ["", "*늘어난 키워드*"]
         lines += [
-            f"• {mrkdwn.escape(keyword_text(kw.keyword))}: {kw.prev_tickets} → {kw.last_tickets} "
+            f"• {mrkdwn.escape(keyword_text(kw.keyword))}: {kw.previous_tickets} → {kw.reported_tickets} "
             f"(+{kw.ticket_change})"
             for kw in growing[:TOP_KEYWORDS]
         ]
     lines += ["", "*대표 VOC 예시*"]
-    for role, week in (("reported", report.report_week), ("baseline", report.baseline_week)):
+    for role, week in (("reported", report.report_week), ("previous", report.previous_week)):
         samples = report.samples_of(change.category, role)[:EXAMPLES_PER_WEEK]
         lines.append(f"{WEEK_LABELS[role]} ({week_range_text(week)}):")
         lines += [_example_line(sample) for sample in samples] or ["> (해당 주 VOC 없음)"]

@@ -41,7 +41,7 @@ def build_prompt(report: WeeklyReport, change: CategoryChange) -> str:
     return prompt_template().substitute(
         category=as_data(change.category_label),
         severity=change.severity,
-        baseline_week=week_range_text(report.baseline_week),
+        previous_week=week_range_text(report.previous_week),
         report_week=week_range_text(report.report_week),
         ticket_change=ticket_change_text(change),
         neg_ratio=neg_ratio_text(change),
@@ -52,7 +52,7 @@ def build_prompt(report: WeeklyReport, change: CategoryChange) -> str:
         keywords=_keyword_lines(report, change.category),
         # 비교주 = the reported week, 기준주 = the week before (the original bot swapped these).
         reported_samples=_sample_lines(report.samples_of(change.category, "reported")),
-        baseline_samples=_sample_lines(report.samples_of(change.category, "baseline")),
+        previous_samples=_sample_lines(report.samples_of(change.category, "previous")),
     )
 
 
@@ -87,7 +87,8 @@ def _keyword_lines(report: WeeklyReport, category: CategoryKey) -> str:
     if not growing:
         return "(늘어난 키워드 없음)"
     return "\n".join(
-        f"- {as_data(keyword_text(kw.keyword))}: {kw.prev_tickets} → {kw.last_tickets} (+{kw.ticket_change})"
+        f"- {as_data(keyword_text(kw.keyword))}: {kw.previous_tickets} → {kw.reported_tickets}"
+        f" (+{kw.ticket_change})"
         for kw in growing
     )
 

@@ -128,7 +128,7 @@ def within_budget(blocks: list[Block]) -> bool:
 
 def period_text(report: WeeklyReport) -> str:
     return (
-        f"기간: 기준주 ({week_range_text(report.baseline_week)}) vs. "
+        f"기간: 기준주 ({week_range_text(report.previous_week)}) vs. "
         f"비교주 ({week_range_text(report.report_week)})"
     )
 
@@ -310,7 +310,7 @@ def data_notes(coverage: Coverage) -> list[str]:
     if coverage.rows_without_id:
         notes.append(
             f":warning: ID가 없는 원본 행 {coverage.rows_without_id}건은 집계에서 제외했습니다 "
-            f"(기준주 {coverage.baseline_rows_without_id}건 · 비교주 {coverage.report_rows_without_id}건)."
+            f"(기준주 {coverage.previous_rows_without_id}건 · 비교주 {coverage.reported_rows_without_id}건)."
         )
     if coverage.rows_without_create_time:
         notes.append(

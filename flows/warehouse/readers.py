@@ -109,7 +109,7 @@ def read_report(
     samples = warehouse.fetch(
         f"""select * from {relations["voc_weekly_samples"]}
         where report_week_start = {week_param}
-        order by category_label, category1, category2, category3, week_role, sample_rank""",
+        order by category_label, category1, category2, category3, sample_week, sample_rank""",
         week,
     )
     keywords = warehouse.fetch(

@@ -167,7 +167,7 @@ def test_significant_policy_replies_and_calls_the_llm_only_for_significant_flags
     }
     assert {"개인회원", "개인회원 / 계정", "기업회원", "기업회원 / 결제"} <= set(rollups)
     account = rollups["개인회원 / 계정"]  # the spike is its only category: significant, and explained by it
-    assert (account["level"], account["reported_tickets"], account["baseline_tickets"]) == (2, 60, 20)
+    assert (account["level"], account["reported_tickets"], account["previous_tickets"]) == (2, 60, 20)
     assert account["is_significant"] and account["is_explained_by_children"]
     assert account["top_drivers"] == "로그인 오류 20→60"
 

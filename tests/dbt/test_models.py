@@ -13,11 +13,12 @@ from typing import Any
 import duckdb
 import pytest
 import sqlglot
+import yaml
 
 from flows.errors import SourceError, WeekError
 from flows.report import WeeklyReport, check_coverage
 from flows.settings import PACKAGE_ROOT, VocSettings
-from flows.warehouse.dbt import build_week, dbt_environment, invoke_dbt, with_report_week
+from flows.warehouse.dbt import build_week, dbt_environment, invoke_dbt, mart_relations, with_report_week
 from flows.warehouse.readers import open_warehouse, read_report
 from flows.warehouse.source import check_source_file, prepare_source
 from tests.factories import make_settings
@@ -76,23 +77,23 @@ def test_every_category_gets_the_severity_of_its_change(built: dict[str, Any]) -
 
 def test_sunday_2330_kst_counts_in_that_week_not_the_next(built: dict[str, Any]) -> None:
     login = by_label(built["report"])[label(LOGIN)]
-    assert (login.prev_tickets, login.last_tickets) == (10, 21)  # 19 + Sunday 23:30 + PII ticket
+    assert (login.previous_tickets, login.reported_tickets) == (10, 21)  # 19 + Sunday 23:30 + PII ticket
 
 
 def test_whitespace_emotions_are_trimmed_and_blanks_are_not_negative(built: dict[str, Any]) -> None:
     cancel = by_label(built["report"])[label(CANCEL)]
-    assert (cancel.prev_negative_tickets, cancel.last_negative_tickets) == (1, 3)
+    assert (cancel.previous_negative_tickets, cancel.reported_negative_tickets) == (1, 3)
     assert cancel.neg_ratio_delta_pp == pytest.approx(20.0)
 
 
 def test_duplicate_ids_are_counted_once(built: dict[str, Any]) -> None:
     posting = by_label(built["report"])[label(POSTING)]
-    assert (posting.prev_tickets, posting.last_tickets) == (5, 5)
+    assert (posting.previous_tickets, posting.reported_tickets) == (5, 5)
 
 
 def test_null_and_blank_categories_become_unclassified(built: dict[str, Any]) -> None:
     unclassified = by_label(built["report"])["(미분류) / (미분류) / (미분류)"]
-    assert (unclassified.prev_tickets, unclassified.last_tickets) == (2, 1)
+    assert (unclassified.previous_tickets, unclassified.reported_tickets) == (2, 1)
 
 
 def test_categories_that_appear_or_vanish_count_zero_in_the_other_week(
@@ -100,8 +101,9 @@ def test_categories_that_appear_or_vanish_count_zero_in_the_other_week(
 ) -> None:
     changes = by_label(built["report"])
     new, gone = changes[label(EVENT)], changes[label(REFUND)]
-    assert (new.prev_tickets, new.last_tickets, new.is_new, new.pct_change) == (0, 10, True, None)
-    assert (gone.prev_tickets, gone.last_tickets, gone.pct_change) == (12, 0, -100.0)
+    assert (new.previous_tickets, new.reported_tickets, new.pct_change) == (0, 10, None)
+    assert new.is_up_from_zero
+    assert (gone.previous_tickets, gone.reported_tickets, gone.pct_change) == (12, 0, -100.0)
     assert new.neg_ratio_delta_pp is None and gone.neg_ratio_delta_pp is None
 
 
@@ -109,8 +111,8 @@ def test_week_whose_baseline_has_no_tickets_reports_every_category_as_new(
     built: dict[str, Any],
 ) -> None:
     earlier = built["earlier"]
-    assert earlier.coverage.baseline_tickets == 0
-    assert all(change.is_new and change.prev_tickets == 0 for change in earlier.categories)
+    assert earlier.coverage.previous_tickets == 0
+    assert all(change.is_up_from_zero and change.previous_tickets == 0 for change in earlier.categories)
     assert {c.category_label: c.severity for c in earlier.follow_ups} == {
         label(LOGIN): "MONITOR",
         label(CANCEL): "MONITOR",
@@ -152,20 +154,20 @@ def test_coverage_says_whether_the_data_reaches_the_end_of_the_week(built: dict[
     coverage = built["report"].coverage
     assert coverage.is_report_week_complete
     assert str(coverage.last_ticket_at) == "2026-11-22 15:30:00"  # Monday 00:30 KST
-    assert (coverage.baseline_tickets, coverage.report_tickets) == (39, 47)
+    assert (coverage.previous_tickets, coverage.reported_tickets) == (39, 47)
 
 
 def test_samples_are_masked_negative_first_and_labelled_by_week(built: dict[str, Any]) -> None:
     report = built["report"]
     reported = report.samples_of(LOGIN, "reported")
-    baseline = report.samples_of(LOGIN, "baseline")
-    assert len(reported) == 10 and len(baseline) == 10
+    previous = report.samples_of(LOGIN, "previous")
+    assert len(reported) == 10 and len(previous) == 10
     assert reported[0].ticket_id == "login-pii" and reported[0].is_negative
-    assert {s.ticket_id[:7] for s in baseline} == {"login-b"}
+    assert {s.ticket_id[:7] for s in previous} == {"login-b"}
     text = f"{reported[0].title} {reported[0].detail}"
     assert "example.com" not in text and "010-1234-5678" not in text and "1234567" not in text
     assert "[이메일]" in text and "[전화번호]" in text and "[주민번호]" in text
-    assert not report.samples_of(REFUND, "baseline")  # IMPROVED: no follow-up samples
+    assert not report.samples_of(REFUND, "previous")  # IMPROVED: no follow-up samples
 
 
 def test_thresholds_in_force_are_recorded_with_the_week(built: dict[str, Any]) -> None:
@@ -190,6 +192,28 @@ def test_docs_generate_describes_every_model_and_column(built: dict[str, Any]) -
             built_columns = {c.lower() for c in catalog["nodes"][unique_id]["columns"]}
         assert built_columns <= documented, (unique_id, built_columns - documented)
     assert "exposure.voc_weekly.weekly_voc_slack_report" in manifest["exposures"]
+
+
+def test_each_old_mart_name_is_a_documented_alias_of_its_new_column(built: dict[str, Any]) -> None:
+    # Issue 17: "baseline" meant both the week before and the multi-week history. The week before is
+    # now "previous", the reported week "reported"; the old names stay one release for dashboards.
+    marts_yml = built["settings"].dbt_project_dir / "models/marts/voc/_voc__marts.yml"
+    aliases = {
+        (model["name"], column["name"]): match.group(1)
+        for model in yaml.safe_load(marts_yml.read_text(encoding="utf-8"))["models"]
+        for column in model["columns"]
+        if (match := re.match(r"Deprecated alias of `(\w+)`", column["description"]))
+    }
+    assert len(aliases) == 20
+    relations = mart_relations(built["settings"].dbt_project_dir)
+    with duckdb.connect(str(built["settings"].duckdb_file)) as con:
+        for (model, old), new in aliases.items():
+            differs = f"{old} is distinct from {new}"
+            query = f"select count(*), count(*) filter (where {differs}) from {relations[model]}"
+            [(rows, differing)] = con.execute(query).fetchall()
+            assert rows > 0 and differing == 0, (model, old, new)
+        samples = con.execute(f"select distinct sample_week, week_role from {relations['voc_weekly_samples']}")
+        assert sorted(samples.fetchall()) == [("previous", "baseline"), ("reported", "reported")]
 
 
 def test_no_data_test_reads_the_source(built: dict[str, Any]) -> None:

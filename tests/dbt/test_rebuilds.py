@@ -81,7 +81,7 @@ def test_rebuild_after_a_category_vanished_from_the_baseline_reports_it_as_new(
     second = build(settings, login_report + [monday_0030()])
     login = next(c for c in second.categories if c.category == LOGIN)
     assert ticket_change_text(login) == "0 → 30 (↑30) / 신규"
-    assert (login.severity, login.is_new) == ("CRITICAL", True)
+    assert (login.severity, login.is_up_from_zero) == ("CRITICAL", True)
     assert [row[:2] for row in week_rows(settings)["int_voc_category_weeks_aggregated"]] == [
         (date(2026, 11, 16), LOGIN[2]),  # no baseline row left behind
     ]
@@ -154,8 +154,8 @@ def test_rows_without_an_id_are_counted_per_week_and_named_in_the_summary(settin
     rows += [{**ticket("x", "2026-11-18 10:00", LOGIN), "id": None} for _ in range(3)]
     report = build(settings, rows + [monday_0030()])
     coverage = report.coverage
-    assert (coverage.baseline_tickets, coverage.report_tickets) == (10, 10)
-    assert (coverage.baseline_rows_without_id, coverage.report_rows_without_id) == (10, 3)
+    assert (coverage.previous_tickets, coverage.reported_tickets) == (10, 10)
+    assert (coverage.previous_rows_without_id, coverage.reported_rows_without_id) == (10, 3)
     footer = preview(build_summary(report)).splitlines()
     assert ":warning: ID가 없는 원본 행 13건은 집계에서 제외했습니다 (기준주 10건 · 비교주 3건)." in footer
 
@@ -246,7 +246,7 @@ def test_a_build_of_a_later_week_never_changes_the_counts_an_earlier_weeks_build
     def comparison() -> list[tuple[Any, ...]]:
         with duckdb.connect(str(settings.duckdb_file)) as con:
             return con.execute(
-                """select category3, prev_tickets, last_tickets, severity, baseline_weeks_used
+                """select category3, previous_tickets, reported_tickets, severity, baseline_weeks_used
                 from voc_weekly_comparison where report_week_start = ? order by 1""",
                 [REPORT_WEEK],
             ).fetchall()
@@ -286,10 +286,10 @@ def test_the_followed_up_tickets_of_the_two_weeks_are_the_tickets_the_comparison
     ]
     report = build(settings, rows)
     login = next(c for c in report.categories if c.category == LOGIN)
-    assert (login.prev_tickets, login.last_tickets, login.severity) == (22, 30, "CRITICAL")
+    assert (login.previous_tickets, login.reported_tickets, login.severity) == (22, 30, "CRITICAL")
     with duckdb.connect(str(settings.duckdb_file)) as con:
         keyword = con.execute(
-            "select prev_tickets, last_tickets from voc_weekly_keyword_changes "
+            "select previous_tickets, reported_tickets from voc_weekly_keyword_changes "
             "where category3 = ? and keyword = '문의'",
             [LOGIN[2]],
         ).fetchall()

@@ -25,7 +25,7 @@ def test_regression_the_original_bot_swapped_the_baseline_and_reported_samples()
         [login],
         samples=[
             sample("로그인", "reported", 1, "이번주 제목", "이번 주에 들어온 문의"),
-            sample("로그인", "baseline", 1, "지난주 제목", "지난 주에 들어온 문의"),
+            sample("로그인", "previous", 1, "지난주 제목", "지난 주에 들어온 문의"),
         ],
     )
     prompt = build_prompt(report, login)
@@ -93,7 +93,7 @@ def test_prompts_from_real_marts_carry_each_weeks_masked_samples_under_its_label
     assert "[이메일]" not in baseline
     numbered = re.compile(r"^\d+\. ", re.MULTILINE)
     assert len(numbered.findall(reported)) == len(edge_report.samples_of(login.category, "reported"))
-    assert len(numbered.findall(baseline)) == len(edge_report.samples_of(login.category, "baseline"))
+    assert len(numbered.findall(baseline)) == len(edge_report.samples_of(login.category, "previous"))
     for change_ in edge_report.follow_ups:
         text = build_prompt(edge_report, change_)
         assert not any(value in text for value in PII)

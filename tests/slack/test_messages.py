@@ -158,7 +158,7 @@ def test_data_cannot_ping_anyone_anywhere_in_the_report() -> None:
         [change(label, 20, 40, "CRITICAL", 0, 10)],
         samples=[
             sample(label, "reported", 1, HOSTILE, HOSTILE * 200),
-            sample(label, "baseline", 1, "a", "b"),
+            sample(label, "previous", 1, "a", "b"),
         ],
         keywords=[keyword(label, "<!here>", 1, 9, 1)],
     )
@@ -178,7 +178,7 @@ def test_builtin_follow_up_labels_each_weeks_samples_correctly() -> None:
         [change(label, 10, 30, "CRITICAL", 1, 12)],
         samples=[
             sample(label, "reported", 1, "이번 주 로그인 불가", "앱 업데이트 후 로그인이 안 됩니다"),
-            sample(label, "baseline", 1, "지난주 비밀번호", "비밀번호 재설정 메일이 안 와요", "중립"),
+            sample(label, "previous", 1, "지난주 비밀번호", "비밀번호 재설정 메일이 안 와요", "중립"),
         ],
         keywords=[keyword(label, "앱 업데이트", 0, 9, 1), keyword(label, "비밀번호", 5, 4, 2)],
     )
@@ -443,7 +443,7 @@ def test_a_huge_keyword_is_clipped_and_the_reply_stays_within_the_budget() -> No
     huge = "키워드" * 66_667
     report = weekly_report(
         [change(label, 10, 30, "CRITICAL")],
-        samples=[sample(label, "reported", 1, huge, huge), sample(label, "baseline", 1, huge, huge)],
+        samples=[sample(label, "reported", 1, huge, huge), sample(label, "previous", 1, huge, huge)],
         keywords=[keyword(label, huge, 0, 9, 1), keyword(label, "로그인", 1, 5, 2)],
     )
     (message,) = build_follow_up_messages(builtin_follow_up(report, report.follow_ups[0]))

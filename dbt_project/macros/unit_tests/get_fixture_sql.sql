@@ -58,10 +58,10 @@
         'int_voc_category_weeks_classified': {
             'category_label': string, 'category1': string, 'category2': string, 'category3': string,
             'week_start': date, 'week_number': integer,
-            'prev_tickets': bigint, 'last_tickets': bigint,
-            'prev_negative_tickets': bigint, 'last_negative_tickets': bigint,
-            'volume': bigint, 'is_new': boolean, 'severity': string, 'pct_change': double,
-            'prev_neg_ratio': double, 'last_neg_ratio': double, 'neg_ratio_delta_pp': double,
+            'previous_tickets': bigint, 'reported_tickets': bigint,
+            'previous_negative_tickets': bigint, 'reported_negative_tickets': bigint,
+            'volume': bigint, 'is_up_from_zero': boolean, 'severity': string, 'pct_change': double,
+            'previous_neg_ratio': double, 'reported_neg_ratio': double, 'neg_ratio_delta_pp': double,
             'week_severity': string, 'previous_severity': string, 'flagged_weeks_in_a_row': bigint,
         },
         'int_voc_category_evidence': {

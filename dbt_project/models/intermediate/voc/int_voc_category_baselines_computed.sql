@@ -137,10 +137,10 @@ first_fit as (
         reported_negative_tickets,
         -- The week before (기준주): 0 when it had no tickets or came before the data.
         coalesce(sum(case when history_week_number = reported_week_number - 1 then week_tickets end), 0.0)
-            as previous_week_tickets,
+            as previous_tickets,
         coalesce(
             sum(case when history_week_number = reported_week_number - 1 then week_negative_tickets end), 0.0
-        ) as previous_week_negative_tickets,
+        ) as previous_negative_tickets,
         count(history_week_number) as baseline_weeks_used,
         sum(week_tickets) as baseline_tickets,
         sum(week_negative_tickets) as baseline_negative_tickets,
@@ -527,10 +527,10 @@ final as (
         first_fit.category1,
         first_fit.category2,
         first_fit.category3,
-        cast(first_fit.reported_tickets as {{ dbt.type_bigint() }}) as last_tickets,
-        cast(first_fit.reported_negative_tickets as {{ dbt.type_bigint() }}) as last_negative_tickets,
-        cast(first_fit.previous_week_tickets as {{ dbt.type_bigint() }}) as previous_week_tickets,
-        cast(first_fit.previous_week_negative_tickets as {{ dbt.type_bigint() }}) as previous_week_negative_tickets,
+        cast(first_fit.reported_tickets as {{ dbt.type_bigint() }}) as reported_tickets,
+        cast(first_fit.reported_negative_tickets as {{ dbt.type_bigint() }}) as reported_negative_tickets,
+        cast(first_fit.previous_tickets as {{ dbt.type_bigint() }}) as previous_tickets,
+        cast(first_fit.previous_negative_tickets as {{ dbt.type_bigint() }}) as previous_negative_tickets,
         first_fit.baseline_weeks_used,
         first_fit.baseline_weekly_tickets,
         p_values.baseline_mean_tickets,

@@ -28,7 +28,7 @@ reported as (
     from category_weeks
     where
         week_number >= {{ baseline_weeks }}
-        and (prev_tickets > 0 or last_tickets > 0)
+        and (previous_tickets > 0 or reported_tickets > 0)
 
 ),
 

@@ -23,10 +23,10 @@ compared as (
         week_start,
         week_number,
         first_data_week_number,
-        coalesce(lag(ticket_count) over category_history, 0) as prev_tickets,
-        ticket_count as last_tickets,
-        coalesce(lag(negative_ticket_count) over category_history, 0) as prev_negative_tickets,
-        negative_ticket_count as last_negative_tickets
+        coalesce(lag(ticket_count) over category_history, 0) as previous_tickets,
+        ticket_count as reported_tickets,
+        coalesce(lag(negative_ticket_count) over category_history, 0) as previous_negative_tickets,
+        negative_ticket_count as reported_negative_tickets
     from category_weeks
     window category_history as (partition by category1, category2, category3 order by week_number)
 
@@ -39,22 +39,22 @@ thresholds_checked as (
 
     select
         *,
-        greatest(prev_tickets, last_tickets) as volume,
-        prev_tickets = 0 as is_new,
-        100 * (last_tickets - prev_tickets) >= {{ var('critical_increase_pct') }} * prev_tickets
+        greatest(previous_tickets, reported_tickets) as volume,
+        previous_tickets = 0 and reported_tickets > 0 as is_up_from_zero,
+        100 * (reported_tickets - previous_tickets) >= {{ var('critical_increase_pct') }} * previous_tickets
             as is_critical_increase,
-        100 * (last_tickets - prev_tickets) >= {{ var('monitor_increase_pct') }} * prev_tickets
+        100 * (reported_tickets - previous_tickets) >= {{ var('monitor_increase_pct') }} * previous_tickets
             as is_monitor_increase,
-        prev_tickets > 0
-        and 100 * (prev_tickets - last_tickets) >= {{ var('improved_decrease_pct') }} * prev_tickets
+        previous_tickets > 0
+        and 100 * (previous_tickets - reported_tickets) >= {{ var('improved_decrease_pct') }} * previous_tickets
             as is_improved_decrease,
-        prev_tickets > 0 and last_tickets > 0
-        and 100 * (last_negative_tickets * prev_tickets - prev_negative_tickets * last_tickets)
-        >= {{ var('critical_neg_ratio_delta_pp') }} * prev_tickets * last_tickets
+        previous_tickets > 0 and reported_tickets > 0
+        and 100 * (reported_negative_tickets * previous_tickets - previous_negative_tickets * reported_tickets)
+        >= {{ var('critical_neg_ratio_delta_pp') }} * previous_tickets * reported_tickets
             as is_critical_neg_ratio_rise,
-        prev_tickets > 0 and last_tickets > 0
-        and 100 * (last_negative_tickets * prev_tickets - prev_negative_tickets * last_tickets)
-        >= {{ var('monitor_neg_ratio_delta_pp') }} * prev_tickets * last_tickets
+        previous_tickets > 0 and reported_tickets > 0
+        and 100 * (reported_negative_tickets * previous_tickets - previous_negative_tickets * reported_tickets)
+        >= {{ var('monitor_neg_ratio_delta_pp') }} * previous_tickets * reported_tickets
             as is_monitor_neg_ratio_rise
     from compared
 
@@ -86,24 +86,24 @@ measured as (
     select
         *,
         case
-            when prev_tickets > 0
-                then 100 * cast(last_tickets - prev_tickets as {{ voc_type_double() }}) / prev_tickets
+            when previous_tickets > 0
+                then 100 * cast(reported_tickets - previous_tickets as {{ voc_type_double() }}) / previous_tickets
         end as pct_change,
         case
-            when prev_tickets > 0
-                then cast(prev_negative_tickets as {{ voc_type_double() }}) / prev_tickets
-        end as prev_neg_ratio,
+            when previous_tickets > 0
+                then cast(previous_negative_tickets as {{ voc_type_double() }}) / previous_tickets
+        end as previous_neg_ratio,
         case
-            when last_tickets > 0
-                then cast(last_negative_tickets as {{ voc_type_double() }}) / last_tickets
-        end as last_neg_ratio,
+            when reported_tickets > 0
+                then cast(reported_negative_tickets as {{ voc_type_double() }}) / reported_tickets
+        end as reported_neg_ratio,
         -- From the integer numerator, so exactly +20%p shows as 20.0, not 19.999999999999996.
         case
-            when prev_tickets > 0 and last_tickets > 0
+            when previous_tickets > 0 and reported_tickets > 0
                 then 100 * cast(
-                    last_negative_tickets * prev_tickets - prev_negative_tickets * last_tickets
+                    reported_negative_tickets * previous_tickets - previous_negative_tickets * reported_tickets
                     as {{ voc_type_double() }}
-                ) / (prev_tickets * last_tickets)
+                ) / (previous_tickets * reported_tickets)
         end as neg_ratio_delta_pp
     from classified
 
@@ -185,16 +185,16 @@ final as (
         category3,
         week_start,
         week_number,
-        prev_tickets,
-        last_tickets,
-        prev_negative_tickets,
-        last_negative_tickets,
+        previous_tickets,
+        reported_tickets,
+        previous_negative_tickets,
+        reported_negative_tickets,
         volume,
-        is_new,
+        is_up_from_zero,
         severity,
         pct_change,
-        prev_neg_ratio,
-        last_neg_ratio,
+        previous_neg_ratio,
+        reported_neg_ratio,
         neg_ratio_delta_pp,
         week_severity,
         previous_severity,

@@ -1,4 +1,4 @@
--- One row per category present in the reported week (비교주) or its baseline (기준주), per reported
+-- One row per category present in the reported week (비교주) or the week before (기준주), per reported
 -- week: both weeks' counts, the change, the severity (SPEC §4) and its evidence against the
 -- multi-week baseline (p-values, a Benjamini–Hochberg q-value, significance, the streak). The rule and
 -- the streak come from int_voc_category_weeks_classified, the evidence from int_voc_category_evidence;
@@ -34,7 +34,7 @@ reported as (
     from category_weeks
     where
         week_number >= {{ baseline_weeks }}
-        and (prev_tickets > 0 or last_tickets > 0)
+        and (previous_tickets > 0 or reported_tickets > 0)
 
 ),
 
@@ -94,7 +94,7 @@ snooze_checked as (
             or (q_values.severity = 'MONITOR' and snoozed_weeks.week_severity in ('IMPROVED', 'STABLE'))
             or (
                 coalesce(q_values.q_value <= {{ var('fdr_alpha') }}, false)
-                and 2 * q_values.last_tickets >= 3 * snoozed_weeks.last_tickets
+                and 2 * q_values.reported_tickets >= 3 * snoozed_weeks.reported_tickets
             )
         ) as is_snooze_escalated
     from q_values
@@ -117,20 +117,20 @@ final as (
 
     select
         report_week_start,
-        cast({{ dbt.dateadd('day', -7, 'report_week_start') }} as date) as baseline_week_start,
+        cast({{ dbt.dateadd('day', -7, 'report_week_start') }} as date) as previous_week_start,
         category_label,
         category1,
         category2,
         category3,
-        prev_tickets,
-        last_tickets,
-        prev_negative_tickets,
-        last_negative_tickets,
-        last_tickets - prev_tickets as ticket_change,
+        previous_tickets,
+        reported_tickets,
+        previous_negative_tickets,
+        reported_negative_tickets,
+        reported_tickets - previous_tickets as ticket_change,
         pct_change,
-        is_new,
-        prev_neg_ratio,
-        last_neg_ratio,
+        is_up_from_zero,
+        previous_neg_ratio,
+        reported_neg_ratio,
         neg_ratio_delta_pp,
         volume,
         severity,
@@ -162,6 +162,24 @@ final as (
         coalesce(is_snooze_escalated, false) as snooze_ended_by_escalation
     from snooze_checked
 
+),
+
+-- The names before this release, kept one release for dashboards that read them (README, "Upgrading"):
+-- "baseline" now means only the multi-week history, the week before is "previous", this week "reported".
+with_deprecated_names as (
+
+    select
+        *,
+        previous_week_start as baseline_week_start,
+        previous_tickets as prev_tickets,
+        reported_tickets as last_tickets,
+        previous_negative_tickets as prev_negative_tickets,
+        reported_negative_tickets as last_negative_tickets,
+        is_up_from_zero as is_new,
+        previous_neg_ratio as prev_neg_ratio,
+        reported_neg_ratio as last_neg_ratio
+    from final
+
 )
 
-select * from final
+select * from with_deprecated_names

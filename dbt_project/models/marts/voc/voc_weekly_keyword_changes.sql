@@ -1,5 +1,5 @@
 -- One row per keyword of a CRITICAL or MONITOR category, per reported week: in how many tickets it
--- appeared in the baseline and in the reported week. Feeds the built-in analysis and the LLM prompt.
+-- appeared in the previous and in the reported week. Feeds the built-in analysis and the LLM prompt.
 -- Incremental: a run replaces its reported week whole (a week without flagged categories leaves none).
 {{ config(**voc_replace_weeks('report_week_start', voc_report_week(), voc_report_week())) }}
 
@@ -36,8 +36,8 @@ counted as (
         category3,
         category_label,
         keyword,
-        count(case when week_start = {{ baseline_week }} then ticket_id end) as prev_tickets,
-        count(case when week_start = {{ report_week }} then ticket_id end) as last_tickets
+        count(case when week_start = {{ baseline_week }} then ticket_id end) as previous_tickets,
+        count(case when week_start = {{ report_week }} then ticket_id end) as reported_tickets
     from ticket_keywords
     where keyword != ''
     group by category1, category2, category3, category_label, keyword
@@ -53,15 +53,27 @@ final as (
         category2,
         category3,
         keyword,
-        prev_tickets,
-        last_tickets,
-        last_tickets - prev_tickets as ticket_change,
+        previous_tickets,
+        reported_tickets,
+        reported_tickets - previous_tickets as ticket_change,
         row_number() over (
             partition by category1, category2, category3
-            order by last_tickets - prev_tickets desc, last_tickets desc, keyword asc
+            order by reported_tickets - previous_tickets desc, reported_tickets desc, keyword asc
         ) as growth_rank
     from counted
 
+),
+
+-- The names before this release, kept one release for dashboards that read them (README, "Upgrading"):
+-- "baseline" now means only the multi-week history, the week before is "previous", this week "reported".
+with_deprecated_names as (
+
+    select
+        *,
+        previous_tickets as prev_tickets,
+        reported_tickets as last_tickets
+    from final
+
 )
 
-select * from final
+select * from with_deprecated_names

@@ -9,7 +9,7 @@
 {%- set complete_after = modules.datetime.datetime(
     report_week_end.year, report_week_end.month, report_week_end.day)
     - modules.datetime.timedelta(hours=9 + var('coverage_tolerance_hours') | int) %}
-{%- set baseline_week_literal = voc_date_literal(voc_baseline_week()) %}
+{%- set previous_week_literal = voc_date_literal(voc_baseline_week()) %}
 {%- set report_week_literal = voc_date_literal(report_week) %}
 
 with tickets as (
@@ -38,8 +38,8 @@ dated as (
 summarized as (
 
     select
-        count(case when week_start = {{ baseline_week_literal }} then ticket_id end) as baseline_tickets,
-        count(case when week_start = {{ report_week_literal }} then ticket_id end) as report_tickets,
+        count(case when week_start = {{ previous_week_literal }} then ticket_id end) as previous_tickets,
+        count(case when week_start = {{ report_week_literal }} then ticket_id end) as reported_tickets,
         min(case when not is_future_dated then created_at end) as first_ticket_at,
         max(case when not is_future_dated then created_at end) as last_ticket_at,
         count(case when is_future_dated then ticket_id end) as future_tickets,
@@ -52,12 +52,12 @@ rejected_summarized as (
 
     select
         count(
-            case when rejection_reason = 'missing_id' and week_start = {{ baseline_week_literal }} then 1 end
-        ) as baseline_rows_without_id,
+            case when rejection_reason = 'missing_id' and week_start = {{ previous_week_literal }} then 1 end
+        ) as previous_rows_without_id,
         count(
             case when rejection_reason = 'missing_id' and week_start = {{ report_week_literal }} then 1 end
         )
-            as report_rows_without_id,
+            as reported_rows_without_id,
         -- A row without a creation time belongs to no week: every such row of the source is named.
         count(case when rejection_reason = 'missing_create_time' then 1 end) as rows_without_create_time
     from rejected_rows
@@ -68,12 +68,12 @@ final as (
 
     select
         {{ report_week_literal }} as report_week_start,
-        {{ baseline_week_literal }} as baseline_week_start,
+        {{ previous_week_literal }} as previous_week_start,
         {{ voc_kst_midnight_utc(report_week_end) }} as report_week_end_at,
-        summarized.baseline_tickets,
-        summarized.report_tickets,
-        rejected_summarized.baseline_rows_without_id,
-        rejected_summarized.report_rows_without_id,
+        summarized.previous_tickets,
+        summarized.reported_tickets,
+        rejected_summarized.previous_rows_without_id,
+        rejected_summarized.reported_rows_without_id,
         rejected_summarized.rows_without_create_time,
         summarized.first_ticket_at,
         summarized.last_ticket_at,
@@ -99,6 +99,21 @@ final as (
     from summarized
     cross join rejected_summarized
 
+),
+
+-- The names before this release, kept one release for dashboards that read them (README, "Upgrading"):
+-- "baseline" now means only the multi-week history, the week before is "previous", this week "reported".
+with_deprecated_names as (
+
+    select
+        *,
+        previous_week_start as baseline_week_start,
+        previous_tickets as baseline_tickets,
+        reported_tickets as report_tickets,
+        previous_rows_without_id as baseline_rows_without_id,
+        reported_rows_without_id as report_rows_without_id
+    from final
+
 )
 
-select * from final
+select * from with_deprecated_names

@@ -32,7 +32,7 @@ comparison as (
 rollups as (
 
     select * from units
-    where level in (1, 2) and (previous_week_tickets > 0 or last_tickets > 0)
+    where level in (1, 2) and (previous_tickets > 0 or reported_tickets > 0)
 
 ),
 
@@ -149,10 +149,10 @@ children as (
         category1,
         '' as parent_category2,
         category2 as child_name,
-        previous_week_tickets as before_tickets,
-        last_tickets as after_tickets,
-        previous_week_negative_tickets as before_negative_tickets,
-        last_negative_tickets as after_negative_tickets,
+        previous_tickets as before_tickets,
+        reported_tickets as after_tickets,
+        previous_negative_tickets as before_negative_tickets,
+        reported_negative_tickets as after_negative_tickets,
         is_significant
     from rollup_evidence
     where level = 2
@@ -163,10 +163,10 @@ children as (
         category1,
         category2 as parent_category2,
         category3 as child_name,
-        prev_tickets as before_tickets,
-        last_tickets as after_tickets,
-        prev_negative_tickets as before_negative_tickets,
-        last_negative_tickets as after_negative_tickets,
+        previous_tickets as before_tickets,
+        reported_tickets as after_tickets,
+        previous_negative_tickets as before_negative_tickets,
+        reported_negative_tickets as after_negative_tickets,
         is_significant
     from comparison
 
@@ -245,7 +245,7 @@ final as (
 
     select
         rollup_evidence.report_week_start,
-        cast({{ dbt.dateadd('day', -7, 'rollup_evidence.report_week_start') }} as date) as baseline_week_start,
+        cast({{ dbt.dateadd('day', -7, 'rollup_evidence.report_week_start') }} as date) as previous_week_start,
         rollup_evidence.level,
         rollup_evidence.category1,
         case when rollup_evidence.level = 2 then rollup_evidence.category2 end as category2,
@@ -254,29 +254,29 @@ final as (
                 then {{ dbt.concat(['rollup_evidence.category1', "' / '", 'rollup_evidence.category2']) }}
             else rollup_evidence.category1
         end as rollup_label,
-        rollup_evidence.last_tickets as reported_tickets,
-        rollup_evidence.previous_week_tickets as baseline_tickets,
-        rollup_evidence.last_tickets - rollup_evidence.previous_week_tickets as ticket_change,
+        rollup_evidence.reported_tickets as reported_tickets,
+        rollup_evidence.previous_tickets as previous_tickets,
+        rollup_evidence.reported_tickets - rollup_evidence.previous_tickets as ticket_change,
         case
-            when rollup_evidence.previous_week_tickets > 0
+            when rollup_evidence.previous_tickets > 0
                 then
                     100 * cast(
-                        rollup_evidence.last_tickets - rollup_evidence.previous_week_tickets
+                        rollup_evidence.reported_tickets - rollup_evidence.previous_tickets
                         as {{ voc_type_double() }}
-                    ) / rollup_evidence.previous_week_tickets
+                    ) / rollup_evidence.previous_tickets
         end as pct_change,
-        rollup_evidence.last_negative_tickets as reported_negative_tickets,
-        rollup_evidence.previous_week_negative_tickets as baseline_negative_tickets,
+        rollup_evidence.reported_negative_tickets as reported_negative_tickets,
+        rollup_evidence.previous_negative_tickets as previous_negative_tickets,
         case
-            when rollup_evidence.last_tickets > 0
-                then cast(rollup_evidence.last_negative_tickets as {{ voc_type_double() }}) / rollup_evidence.last_tickets
-        end as negative_ratio,
+            when rollup_evidence.reported_tickets > 0
+                then cast(rollup_evidence.reported_negative_tickets as {{ voc_type_double() }}) / rollup_evidence.reported_tickets
+        end as reported_neg_ratio,
         case
-            when rollup_evidence.previous_week_tickets > 0
+            when rollup_evidence.previous_tickets > 0
                 then
-                    cast(rollup_evidence.previous_week_negative_tickets as {{ voc_type_double() }})
-                    / rollup_evidence.previous_week_tickets
-        end as baseline_negative_ratio,
+                    cast(rollup_evidence.previous_negative_tickets as {{ voc_type_double() }})
+                    / rollup_evidence.previous_tickets
+        end as previous_neg_ratio,
         coalesce(rollup_evidence.baseline_weeks_used, 0) as baseline_weeks_used,
         rollup_evidence.baseline_weekly_tickets,
         rollup_evidence.baseline_mean_tickets,
@@ -299,9 +299,9 @@ final as (
             >= {{ explained_share }} * (
                 case rollup_evidence.strongest_direction
                     when 'negative_rise'
-                        then rollup_evidence.last_negative_tickets - rollup_evidence.previous_week_negative_tickets
-                    when 'decrease' then rollup_evidence.previous_week_tickets - rollup_evidence.last_tickets
-                    else rollup_evidence.last_tickets - rollup_evidence.previous_week_tickets
+                        then rollup_evidence.reported_negative_tickets - rollup_evidence.previous_negative_tickets
+                    when 'decrease' then rollup_evidence.previous_tickets - rollup_evidence.reported_tickets
+                    else rollup_evidence.reported_tickets - rollup_evidence.previous_tickets
                 end
             )
             and children_summarized.significant_children_change > 0,
@@ -315,6 +315,21 @@ final as (
             and rollup_evidence.category1 = children_summarized.category1
             and rollup_evidence.category2 = children_summarized.parent_category2
 
+),
+
+-- The names before this release, kept one release for dashboards that read them (README, "Upgrading"):
+-- "baseline" now means only the multi-week history, the week before is "previous", this week "reported".
+with_deprecated_names as (
+
+    select
+        *,
+        previous_week_start as baseline_week_start,
+        previous_tickets as baseline_tickets,
+        previous_negative_tickets as baseline_negative_tickets,
+        reported_neg_ratio as negative_ratio,
+        previous_neg_ratio as baseline_negative_ratio
+    from final
+
 )
 
-select * from final
+select * from with_deprecated_names

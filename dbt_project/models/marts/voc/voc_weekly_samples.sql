@@ -33,7 +33,7 @@ final as (
         category3,
         severity,
         week_start,
-        case when week_start = {{ report_week }} then 'reported' else 'baseline' end as week_role,
+        case when week_start = {{ report_week }} then 'reported' else 'previous' end as sample_week,
         sample_rank,
         ticket_id,
         created_at,
@@ -46,6 +46,17 @@ final as (
     from ranked
     where sample_rank <= {{ var('samples_per_week') }}
 
+),
+
+-- The names before this release, kept one release for dashboards that read them (README, "Upgrading"):
+-- "baseline" now means only the multi-week history, the week before is "previous", this week "reported".
+with_deprecated_names as (
+
+    select
+        *,
+        case sample_week when 'previous' then 'baseline' else sample_week end as week_role
+    from final
+
 )
 
-select * from final
+select * from with_deprecated_names
