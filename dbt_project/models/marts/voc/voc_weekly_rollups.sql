@@ -254,8 +254,8 @@ final as (
                 then {{ dbt.concat(['rollup_evidence.category1', "' / '", 'rollup_evidence.category2']) }}
             else rollup_evidence.category1
         end as rollup_label,
-        rollup_evidence.reported_tickets as reported_tickets,
-        rollup_evidence.previous_tickets as previous_tickets,
+        rollup_evidence.reported_tickets,
+        rollup_evidence.previous_tickets,
         rollup_evidence.reported_tickets - rollup_evidence.previous_tickets as ticket_change,
         case
             when rollup_evidence.previous_tickets > 0
@@ -265,8 +265,8 @@ final as (
                         as {{ voc_type_double() }}
                     ) / rollup_evidence.previous_tickets
         end as pct_change,
-        rollup_evidence.reported_negative_tickets as reported_negative_tickets,
-        rollup_evidence.previous_negative_tickets as previous_negative_tickets,
+        rollup_evidence.reported_negative_tickets,
+        rollup_evidence.previous_negative_tickets,
         case
             when rollup_evidence.reported_tickets > 0
                 then cast(rollup_evidence.reported_negative_tickets as {{ voc_type_double() }}) / rollup_evidence.reported_tickets
