@@ -56,70 +56,10 @@ with_evidence as (
 
 ),
 
--- Benjamini–Hochberg over one fixed family per week: every category's three one-sided hypotheses
--- (volume increase, volume decrease, negative-share rise), whatever the week's data or severity. A
--- family chosen from the data (the direction a category moved, or the rule that fired) would make
--- the p-values it keeps look smaller than they are. q = min over ranks j >= i of p_j * m / j.
-hypotheses as (
-
-    select
-        report_week_start,
-        category1,
-        category2,
-        category3,
-        'increase' as direction,
-        p_value_increase as p_value
-    from with_evidence
-    where p_value_increase is not null
-    union all
-    select
-        report_week_start,
-        category1,
-        category2,
-        category3,
-        'decrease' as direction,
-        p_value_decrease as p_value
-    from with_evidence
-    where p_value_decrease is not null
-    union all
-    select
-        report_week_start,
-        category1,
-        category2,
-        category3,
-        'negative_rise' as direction,
-        p_value_negative_rise as p_value
-    from with_evidence
-    where p_value_negative_rise is not null
-
-),
-
-ranked_hypotheses as (
-
-    select
-        *,
-        row_number() over (
-            partition by report_week_start
-            order by p_value asc, direction asc, category1 asc, category2 asc, category3 asc
-        ) as p_rank,
-        count(*) over (partition by report_week_start) as tests_in_week
-    from hypotheses
-
-),
-
+-- Benjamini–Hochberg over one fixed family per week: every category's three one-sided hypotheses.
 hypothesis_q_values as (
 
-    select
-        *,
-        least(
-            min(p_value * tests_in_week / p_rank) over (
-                partition by report_week_start
-                order by p_rank desc
-                rows between unbounded preceding and current row
-            ),
-            1.0
-        ) as q_value
-    from ranked_hypotheses
+    {{ voc_benjamini_hochberg('with_evidence', ['category1', 'category2', 'category3']) }}
 
 ),
 

@@ -36,67 +36,11 @@ rollups as (
 
 ),
 
--- One family per week: every roll-up's three one-sided hypotheses (as for the categories, apart).
-hypotheses as (
-
-    select
-        report_week_start,
-        level,
-        category1,
-        category2,
-        'increase' as direction,
-        p_value_increase as p_value
-    from rollups
-    where p_value_increase is not null
-    union all
-    select
-        report_week_start,
-        level,
-        category1,
-        category2,
-        'decrease' as direction,
-        p_value_decrease as p_value
-    from rollups
-    where p_value_decrease is not null
-    union all
-    select
-        report_week_start,
-        level,
-        category1,
-        category2,
-        'negative_rise' as direction,
-        p_value_negative_rise as p_value
-    from rollups
-    where p_value_negative_rise is not null
-
-),
-
-ranked_hypotheses as (
-
-    select
-        *,
-        row_number() over (
-            partition by report_week_start
-            order by p_value asc, direction asc, level asc, category1 asc, category2 asc
-        ) as p_rank,
-        count(*) over (partition by report_week_start) as tests_in_week
-    from hypotheses
-
-),
-
+-- Benjamini–Hochberg over one family per week: every roll-up's three one-sided hypotheses (as for
+-- the categories, apart from them).
 hypothesis_q_values as (
 
-    select
-        *,
-        least(
-            min(p_value * tests_in_week / p_rank) over (
-                partition by report_week_start
-                order by p_rank desc
-                rows between unbounded preceding and current row
-            ),
-            1.0
-        ) as q_value
-    from ranked_hypotheses
+    {{ voc_benjamini_hochberg('rollups', ['level', 'category1', 'category2']) }}
 
 ),
 
