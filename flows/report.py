@@ -37,27 +37,21 @@ class _CategoryRow(_Row):
         return (self.category1, self.category2, self.category3)
 
 
-class CategoryChange(_CategoryRow):
-    """One row of voc_weekly_comparison: a category's two weeks and its severity."""
+class _Change(_Row):
+    """The figures a category and a roll-up share: the reported week against the previous week, and
+    the evidence against the multi-week baseline (SPEC §4 "Evidence")."""
 
     previous_tickets: int
     reported_tickets: int
-    previous_negative_tickets: int
-    reported_negative_tickets: int
+    previous_negative_tickets: int = 0
+    reported_negative_tickets: int = 0
     ticket_change: int
-    pct_change: float | None
-    is_up_from_zero: bool
-    previous_neg_ratio: float | None
-    reported_neg_ratio: float | None
-    neg_ratio_delta_pp: float | None
-    volume: int
-    severity: Severity
-    # The evidence (SPEC §4 "Evidence"): the multi-week baseline, p-values, q-value and streak.
+    pct_change: float | None = None
+    previous_neg_ratio: float | None = None
+    reported_neg_ratio: float | None = None
     baseline_weeks_used: int = 0
     baseline_weekly_tickets: str | None = None
     baseline_mean_tickets: float | None = None
-    baseline_neg_ratio: float | None = None
-    baseline_dispersion: float | None = None
     expected_tickets_low: float | None = None
     expected_tickets_high: float | None = None
     p_value_increase: float | None = None
@@ -65,12 +59,6 @@ class CategoryChange(_CategoryRow):
     p_value_negative_rise: float | None = None
     q_value: float | None = None
     is_significant: bool = False
-    flagged_weeks_in_a_row: int = 0
-    previous_severity: Severity | None = None
-    # The team's snooze (SPEC §13): no reply and no LLM call while snoozed, unless it got worse.
-    is_snoozed: bool = False
-    snoozed_until: date | None = None
-    snooze_ended_by_escalation: bool = False
 
     @property
     def baseline_counts(self) -> list[int]:
@@ -79,34 +67,38 @@ class CategoryChange(_CategoryRow):
         return [int(count) for count in text.split(",") if count.strip()]
 
 
+class CategoryChange(_Change, _CategoryRow):
+    """One row of voc_weekly_comparison: a category's two weeks, its severity and its evidence."""
+
+    is_up_from_zero: bool
+    neg_ratio_delta_pp: float | None
+    volume: int
+    severity: Severity
+    baseline_neg_ratio: float | None = None
+    baseline_dispersion: float | None = None
+    flagged_weeks_in_a_row: int = 0
+    previous_severity: Severity | None = None
+    # The team's snooze (SPEC §13): no reply and no LLM call while snoozed, unless it got worse.
+    is_snoozed: bool = False
+    snoozed_until: date | None = None
+    snooze_ended_by_escalation: bool = False
+
+
 RollupDirection = Literal["increase", "decrease", "negative_rise"]
 
 
-class Rollup(_Row):
-    """One row of voc_weekly_rollups: a category1 (level 1) or category1 / category2 (level 2) as a whole."""
+class _RollupRow(_Row):
+    """A mart row about one roll-up: its level and categories are the key, the label is for display."""
 
     level: int
     category1: str
     category2: str | None = None
     rollup_label: str
-    reported_tickets: int
-    previous_tickets: int
-    ticket_change: int
-    pct_change: float | None = None
-    reported_negative_tickets: int = 0
-    previous_negative_tickets: int = 0
-    reported_neg_ratio: float | None = None
-    previous_neg_ratio: float | None = None
-    baseline_weeks_used: int = 0
-    baseline_weekly_tickets: str | None = None
-    baseline_mean_tickets: float | None = None
-    expected_tickets_low: float | None = None
-    expected_tickets_high: float | None = None
-    p_value_increase: float | None = None
-    p_value_decrease: float | None = None
-    p_value_negative_rise: float | None = None
-    q_value: float | None = None
-    is_significant: bool = False
+
+
+class Rollup(_Change, _RollupRow):
+    """One row of voc_weekly_rollups: a category1 (level 1) or category1 / category2 (level 2) as a whole."""
+
     direction: RollupDirection | None = None
     child_categories: int = 0
     significant_children: int = 0
