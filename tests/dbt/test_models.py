@@ -212,8 +212,8 @@ def test_each_old_mart_name_is_a_documented_alias_of_its_new_column(built: dict[
             query = f"select count(*), count(*) filter (where {differs}) from {relations[model]}"
             [(rows, differing)] = con.execute(query).fetchall()
             assert rows > 0 and differing == 0, (model, old, new)
-        samples = con.execute(f"select distinct sample_week, week_role from {relations['voc_weekly_samples']}")
-        assert sorted(samples.fetchall()) == [("previous", "baseline"), ("reported", "reported")]
+        query = f"select distinct sample_week, week_role from {relations['voc_weekly_samples']}"
+        assert sorted(con.execute(query).fetchall()) == [("previous", "baseline"), ("reported", "reported")]
 
 
 def test_no_data_test_reads_the_source(built: dict[str, Any]) -> None:
