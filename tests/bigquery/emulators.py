@@ -9,20 +9,17 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 
 from flows.warehouse.source import SOURCE_COLUMNS
+from tests.servers.processes import free_port, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "voc-test"
@@ -83,45 +80,15 @@ def _command(name: str, port: int) -> list[str]:
     ]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def running(name: str, log: Path, timeout: float = 90) -> Iterator[Emulator]:
     """Start emulator `name` on a free loopback port, wait until it answers, stop it afterwards."""
     port = free_port()
     env = {**os.environ, "HOME": str(ROOT / f".venv-bq-{name}" / "home")}  # bqemulator's DuckDB extensions
-    with log.open("wb") as output:
-        process = subprocess.Popen(_command(name, port), stdout=output, stderr=subprocess.STDOUT, env=env)
     emulator = Emulator(name, f"http://127.0.0.1:{port}")
-    try:
-        _wait_healthy(emulator, process, log, timeout)
+    health_url = f"{emulator.url}/bigquery/v2/projects/{PROJECT}/datasets"
+    with serving(name, _command(name, port), health_url, log, timeout, env):
         yield emulator
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _wait_healthy(emulator: Emulator, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{emulator.name} exited at start:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            response = httpx.get(f"{emulator.url}/bigquery/v2/projects/{PROJECT}/datasets", timeout=2)
-            if response.status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"{emulator.name} did not answer within {timeout:.0f} s")
 
 
 def create_source_table(emulator: Emulator, table: str = SOURCE_TABLE) -> None:

@@ -6,16 +6,12 @@ the tests start it on a free loopback port, in memory, and stop it with their pa
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
-from tests.bigquery.emulators import free_port
+from tests.servers.processes import free_port, serving
 
 BUCKET = "voc-docs-test"
 
@@ -32,32 +28,6 @@ def running(log: Path, timeout: float = 60) -> Iterator[str]:
         "--in-memory",
         f"--default-bucket={BUCKET}",
     ]
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, process, log, timeout)
+    with serving("gcp-storage-emulator", command, f"{url}/storage/v1/b/{BUCKET}", log, timeout):
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"gcp-storage-emulator exited at start:\n{log.read_text(errors='replace')[-3000:]}"
-            )
-        try:
-            if httpx.get(f"{url}/storage/v1/b/{BUCKET}", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"gcp-storage-emulator did not answer within {timeout:.0f} s")

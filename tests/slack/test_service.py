@@ -35,6 +35,7 @@ from flows.slack.bot import bot_client, build_app, connect_socket_mode, listenin
 from flows.slack.health import SOCKET_DOWN_LIMIT_SECONDS, ConnectionWatch, Health
 from flows.slack.lifecycle import InFlight, ListenerThreads, Stop
 from flows.slack.mentions import ACK_TEXT
+from tests.servers.processes import free_port
 from tests.servers.slack import VALID_APP_TOKEN, VALID_TOKEN, SlackServer, stored_then_slow
 from tests.slack.factories import (
     CHANNEL,
@@ -266,11 +267,6 @@ class BotProcess:
 
     def log(self) -> str:
         return self.output.read_text(encoding="utf-8")
-
-
-def free_port() -> int:
-    with socket.create_server(("127.0.0.1", 0)) as probe:
-        return int(probe.getsockname()[1])
 
 
 @contextmanager
