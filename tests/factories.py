@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from flows.outcome import FLOAT_DIGITS
 from flows.report import CategoryChange, Coverage, KeywordChange, Rollup, Sample, Thresholds, WeeklyReport
 from flows.settings import VocSettings
 
@@ -156,3 +158,12 @@ def make_settings(tmp: Path, source: Path | None, **overrides: Any) -> VocSettin
     }
     values.update(overrides)
     return VocSettings(_env_file=None, **{k: v for k, v in values.items() if v is not None})
+
+
+def as_reported(changes: Sequence[CategoryChange]) -> list[dict[str, Any]]:
+    """The categories with floats to report.json's precision: DuckDB sums the pooled dispersion on
+    two threads, in either order, so two builds of one week may differ in the last bits."""
+    return [
+        {k: float(f"{v:.{FLOAT_DIGITS}g}") if isinstance(v, float) else v for k, v in c.model_dump().items()}
+        for c in changes
+    ]

@@ -17,12 +17,11 @@ from typer.testing import CliRunner
 from flows.cli import app
 from flows.flow import voc_weekly_report
 from flows.llm.prompt import build_prompt
-from flows.outcome import FLOAT_DIGITS
 from flows.report import CategoryChange, WeeklyReport
 from flows.warehouse.dbt import build_week
 from flows.warehouse.readers import open_warehouse, read_report
 from flows.warehouse.source import prepare_source
-from tests.factories import make_settings
+from tests.factories import as_reported, make_settings
 from tests.servers.laas import API_KEY as LAAS_KEY
 from tests.servers.laas import LaasServer
 from tests.sources import CANCEL, EVENT, LOGIN, POSTING, REFUND, label, weekly_history_rows, write_source
@@ -110,15 +109,6 @@ def test_every_run_rebuilds_the_baseline_weeks_it_reads(built: dict[str, Any]) -
     first, again = built["first"], built["again"]
     assert of(again, SPIKE).baseline_counts == [20] * 8, "the corrupted week was rescanned"
     assert as_reported(again.categories) == as_reported(first.categories)
-
-
-def as_reported(changes: tuple[CategoryChange, ...]) -> list[dict[str, Any]]:
-    """The categories with floats to report.json's precision: DuckDB sums the pooled dispersion on
-    two threads, in either order, so two builds of one week may differ in the last bits."""
-    return [
-        {k: float(f"{v:.{FLOAT_DIGITS}g}") if isinstance(v, float) else v for k, v in c.model_dump().items()}
-        for c in changes
-    ]
 
 
 def test_the_prompt_says_whether_the_change_is_significant(built: dict[str, Any]) -> None:
