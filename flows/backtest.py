@@ -180,7 +180,7 @@ def summarize(
 
 
 def from_first_baseline(weeks: list[BacktestWeek]) -> tuple[list[BacktestWeek], str | None]:
-    """The replayed weeks from the first whose baseline week has tickets, and a note when the data
+    """The replayed weeks from the first whose previous week has tickets, and a note when the data
     starts later than the range: a week compared with an empty one flags every category as new, and
     weeks before the data would read as calm weeks with no flags."""
     with_data = sum(1 for week in weeks if week.tickets)
@@ -188,14 +188,14 @@ def from_first_baseline(weeks: list[BacktestWeek]) -> tuple[list[BacktestWeek], 
     if start is None:
         raise VocError(
             f"backtest: none of the {len(weeks)} weeks {weeks[0].report_week} … {weeks[-1].report_week} "
-            f"has a baseline week with tickets (the source has tickets in {with_data} of them): "
+            f"has a previous week with tickets (the source has tickets in {with_data} of them): "
             "nothing to compare; give a later --week or more history"
         )
     if start == 0:
         return weeks, None
     note = (
         f"the source has tickets in {with_data} of the {len(weeks)} weeks replayed: the table starts at "
-        f"{weeks[start].report_week}, the first week whose baseline week has tickets"
+        f"{weeks[start].report_week}, the first week whose previous week has tickets"
     )
     return weeks[start:], note
 

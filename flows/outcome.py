@@ -159,8 +159,8 @@ def unused_rows_text(coverage: Coverage) -> list[str]:
     """The run log's lines about source rows left out of the counts, and tickets dated in the future."""
     lines = []
     if coverage.rows_without_id:
-        baseline, reported = coverage.previous_rows_without_id, coverage.reported_rows_without_id
-        weeks = f"baseline week {baseline}, reported week {reported}"
+        previous, reported = coverage.previous_rows_without_id, coverage.reported_rows_without_id
+        weeks = f"previous week {previous}, reported week {reported}"
         lines.append(
             f"{coverage.rows_without_id} source row(s) without an id left out of the counts ({weeks})"
         )
@@ -179,7 +179,7 @@ def publish_table(summary: dict[str, Any]) -> None:
     create_table_artifact(
         key=f"voc-weekly-categories-{summary['report_week']}",
         table=summary["categories"],
-        description=f"VOC categories, 기준주 {summary['baseline_week']} vs. 비교주 {summary['report_week']}",
+        description=f"VOC categories, 기준주 {summary['previous_week']} vs. 비교주 {summary['report_week']}",
     )
 
 

@@ -725,7 +725,7 @@ def test_a_messy_export_counts_the_rows_it_could_not_use(messy_run: MessyRun) ->
         in footer
     )
     assert unused_rows_text(coverage) == [  # the run log
-        "7 source row(s) without an id left out of the counts (baseline week 0, reported week 7)",
+        "7 source row(s) without an id left out of the counts (previous week 0, reported week 7)",
         "2 source row(s) without event_create_time left out of the counts (they belong to no week)",
     ]
 
@@ -789,7 +789,7 @@ def test_a_backtest_longer_than_the_data_says_so_and_starts_where_it_begins(
     said = " ".join(result.stdout.split())
     assert (
         "Note: the source has tickets in 2 of the 26 weeks replayed: the table starts at 2026-11-16, "
-        "the first week whose baseline week has tickets." in said
+        "the first week whose previous week has tickets." in said
     )
     with (out / "backtest-2026-11-16-26w.csv").open(encoding="utf-8") as file:
         weeks = [row["report_week"] for row in csv.DictReader(file)]

@@ -17,8 +17,8 @@
     {{- return(day - modules.datetime.timedelta(days=day.weekday())) -}}
 {%- endmacro %}
 
-{% macro voc_baseline_week() -%}
-    {#- The baseline week (기준주): the week before the reported week. -#}
+{% macro voc_previous_week() -%}
+    {#- The previous week (기준주): the week before the reported week. -#}
     {{- return(voc_report_week() - modules.datetime.timedelta(days=7)) -}}
 {%- endmacro %}
 

@@ -13,7 +13,7 @@
             ~ voc_count_at_least_p('t.x', 't.mu', 't.alpha') ~ ' as p_value, '
             ~ voc_share_at_least_p('t.k', 't.n', 't.share', 't.inflation') ~ ' as share_p_value from t',
         'voc_feedback_table_options': voc_create_feedback_table() | trim,
-        'voc_replace_weeks': voc_replace_weeks('report_week_start', voc_baseline_week(), voc_report_week()),
+        'voc_replace_weeks': voc_replace_weeks('report_week_start', voc_previous_week(), voc_report_week()),
     } -%}
     {{ print(tojson(rendered)) }}
 {% endmacro %}

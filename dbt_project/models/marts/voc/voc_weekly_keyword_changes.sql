@@ -4,7 +4,7 @@
 {{ config(**voc_replace_weeks('report_week_start', voc_report_week(), voc_report_week())) }}
 
 {%- set report_week = voc_date_literal(voc_report_week()) %}
-{%- set baseline_week = voc_date_literal(voc_baseline_week()) %}
+{%- set previous_week = voc_date_literal(voc_previous_week()) %}
 
 with tickets_of_flagged_categories as (
 
@@ -36,7 +36,7 @@ counted as (
         category3,
         category_label,
         keyword,
-        count(case when week_start = {{ baseline_week }} then ticket_id end) as previous_tickets,
+        count(case when week_start = {{ previous_week }} then ticket_id end) as previous_tickets,
         count(case when week_start = {{ report_week }} then ticket_id end) as reported_tickets
     from ticket_keywords
     where keyword != ''

@@ -9,7 +9,7 @@
 {%- set complete_after = modules.datetime.datetime(
     report_week_end.year, report_week_end.month, report_week_end.day)
     - modules.datetime.timedelta(hours=9 + var('coverage_tolerance_hours') | int) %}
-{%- set previous_week_literal = voc_date_literal(voc_baseline_week()) %}
+{%- set previous_week_literal = voc_date_literal(voc_previous_week()) %}
 {%- set report_week_literal = voc_date_literal(report_week) %}
 
 with tickets as (
