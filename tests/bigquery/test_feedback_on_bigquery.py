@@ -118,7 +118,9 @@ def test_the_snooze_and_the_feedback_marts_build_from_it_on_bigquery(
 
 
 def _run(settings: VocSettings, week: date) -> None:
-    """The models of a scheduled run, the seed included (the data tests run in test_prod_target.py)."""
+    """The models of a scheduled run this test reads (the comparison, the feedback and the owners
+    marts, the owners seed, and what they read); the data tests run in test_prod_target.py."""
     run_vars = json.dumps({**report_vars(settings), "report_week": week.isoformat()})
+    selected = ["--select", "+voc_weekly_feedback", "+voc_weekly_category_owners"]
     excluded = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
-    invoke_dbt(settings, ["--quiet", "build", "--vars", run_vars, *excluded])
+    invoke_dbt(settings, ["--quiet", "build", "--vars", run_vars, *selected, *excluded])

@@ -44,11 +44,10 @@ def prod(bqemulator: Emulator, demo_slice: Any, monkeypatch: pytest.MonkeyPatch)
 
 
 def run_week(settings: VocSettings, week: date) -> None:
-    """The models (and the owners seed) of a scheduled run for `week`: the build without its tests."""
-    excluded = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
-    invoke_dbt(
-        settings, ["--quiet", "build", "--vars", json.dumps({"report_week": week.isoformat()}), *excluded]
-    )
+    """The comparison and every model it reads, as a scheduled run for `week` builds them (the other
+    marts and the data tests are built in test_prod_target.py and test_concurrent_builds.py)."""
+    run_vars = json.dumps({"report_week": week.isoformat()})
+    invoke_dbt(settings, ["--quiet", "run", "--vars", run_vars, "--select", "+voc_weekly_comparison"])
 
 
 def mart(emulator: Emulator, model: str, week_column: str) -> dict[date, list[dict[str, Any]]]:
