@@ -175,11 +175,16 @@ def unused_rows_text(coverage: Coverage) -> list[str]:
 
 
 def publish_table(summary: dict[str, Any]) -> None:
-    """A Prefect table artifact with every category of the week and its severity."""
+    """A Prefect table artifact with every category of the week and its severity, in the current
+    names; a summary recorded in the ledger before the rename (a rerun's) has only the old ones."""
+    previous_week = summary.get("previous_week", summary.get("baseline_week"))
     create_table_artifact(
         key=f"voc-weekly-categories-{summary['report_week']}",
-        table=summary["categories"],
-        description=f"VOC categories, 기준주 {summary['previous_week']} vs. 비교주 {summary['report_week']}",
+        table=[
+            {k: v for k, v in row.items() if DEPRECATED_CATEGORY_NAMES.get(k) not in row}
+            for row in summary["categories"]
+        ],
+        description=f"VOC categories, 기준주 {previous_week} vs. 비교주 {summary['report_week']}",
     )
 
 

@@ -21,6 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prefect import flow
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactCollectionFilter, ArtifactCollectionFilterKey
 from prefect.settings import PREFECT_API_URL
 from prefect.states import State
 from slack_sdk.models.blocks import Block
@@ -30,7 +33,7 @@ from flows.cli import app
 from flows.dry_run import RECORD
 from flows.errors import GENERIC_SLACK_TEXT
 from flows.flow import voc_weekly_report
-from flows.outcome import Outcome
+from flows.outcome import Outcome, publish_table
 from flows.weeks import KST
 from tests.flow_runs import CHANNEL, run_records, scenario
 from tests.llm.endpoints import start as start_llm
@@ -329,13 +332,36 @@ def test_every_run_leaves_a_table_and_a_message_artifact(delivered: Delivered) -
 
 def dbt_node_task_names(state: State[Any]) -> list[str]:
     """The names of the run's task runs that prefect-dbt made for dbt's nodes."""
-    from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
     run_filter = FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
     with get_client(sync_client=True) as client:
         tasks = client.read_task_runs(flow_run_filter=run_filter)
     return [task.name for task in tasks if "voc_weekly_comparison" in task.name]
+
+
+def test_a_week_delivered_before_the_rename_still_gets_its_table_in_its_own_names(
+    prefect_server: None,
+) -> None:
+    """Regression: a rerun publishes the summary the ledger recorded, and one recorded before the
+    rename has `baseline_week` and `prev_tickets`; a summary of this version shows only new names."""
+    old_row = {"category_label": "a / b / c", "prev_tickets": 3, "last_tickets": 5, "severity": "MONITOR"}
+    flow(publish_table)({"report_week": "2026-10-05", "baseline_week": "2026-09-28", "categories": [old_row]})
+    new_row = {"category_label": "a / b / c", "previous_tickets": 3, "prev_tickets": 3, "severity": "STABLE"}
+    flow(publish_table)({"report_week": "2026-10-12", "previous_week": "2026-10-05", "categories": [new_row]})
+    with get_client(sync_client=True) as client:
+        old, new = (
+            client.read_latest_artifacts(
+                artifact_filter=ArtifactCollectionFilter(key=ArtifactCollectionFilterKey(any_=[key]))
+            )[0]
+            for key in ("voc-weekly-categories-2026-10-05", "voc-weekly-categories-2026-10-12")
+        )
+    assert old.description == "VOC categories, 기준주 2026-09-28 vs. 비교주 2026-10-05"
+    assert json.loads(str(old.data)) == [old_row]
+    assert new.description == "VOC categories, 기준주 2026-10-05 vs. 비교주 2026-10-12"
+    assert json.loads(str(new.data)) == [
+        {"category_label": "a / b / c", "previous_tickets": 3, "severity": "STABLE"}
+    ]
 
 
 def test_each_dbt_node_is_a_task_of_the_run_unless_voc_dbt_node_tasks_is_false(
@@ -400,7 +426,6 @@ def test_a_run_that_starts_late_reports_the_week_before_it_was_due(
 ) -> None:
     # The Monday 09:00 KST run after the week of 2026-11-16, started days late (a worker down, a
     # queue caught up): it reports that week, not the week before the day it happened to start.
-    from prefect.client.orchestration import get_client
     from prefect.flow_engine import run_flow
     from prefect.states import Scheduled
 
