@@ -29,6 +29,7 @@ from tests.bigquery.emulators import PROJECT, SOURCE_TABLE, Emulator
 WEEKLY_MODELS = {
     "int_voc_category_baselines_computed": "report_week_start",
     "voc_weekly_comparison": "report_week_start",
+    "voc_weekly_rollups": "report_week_start",
     "voc_weekly_samples": "report_week_start",
     "voc_weekly_keyword_changes": "report_week_start",
     "voc_weekly_report_status": "report_week_start",
