@@ -24,8 +24,8 @@ from flows.warehouse.source import check_source_file, prepare_source
 from tests.factories import as_reported, make_settings
 from tests.sources import CANCEL, EVENT, LOGIN, POSTING, REFUND, edge_case_rows, label, write_source
 
-REPORT_WEEK = date(2026, 11, 16)  # baseline 2026-11-09
-EARLIER_WEEK = date(2026, 11, 9)  # baseline 2026-11-02 has no tickets at all
+REPORT_WEEK = date(2026, 11, 16)  # the previous week: 2026-11-09
+EARLIER_WEEK = date(2026, 11, 9)  # its previous week, 2026-11-02, has no tickets at all
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +107,7 @@ def test_categories_that_appear_or_vanish_count_zero_in_the_other_week(
     assert new.neg_ratio_delta_pp is None and gone.neg_ratio_delta_pp is None
 
 
-def test_week_whose_baseline_has_no_tickets_reports_every_category_as_new(
+def test_week_whose_previous_week_has_no_tickets_reports_every_category_as_new(
     built: dict[str, Any],
 ) -> None:
     earlier = built["earlier"]

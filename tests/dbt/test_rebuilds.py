@@ -24,7 +24,7 @@ from flows.warehouse.source import prepare_source
 from tests.factories import make_settings
 from tests.sources import LOGIN, REFUND, ticket, write_source
 
-REPORT_WEEK = date(2026, 11, 16)  # baseline 2026-11-09
+REPORT_WEEK = date(2026, 11, 16)  # the previous week: 2026-11-09
 MARTS = ("voc_weekly_comparison", "voc_weekly_samples", "voc_weekly_keyword_changes")
 
 
@@ -68,10 +68,10 @@ def settings(tmp_path: Path) -> VocSettings:
     return make_settings(tmp_path, tmp_path / "export.parquet")
 
 
-def test_rebuild_after_a_category_vanished_from_the_baseline_reports_it_as_new(
+def test_rebuild_after_a_category_vanished_from_the_previous_week_reports_it_as_new(
     settings: VocSettings,
 ) -> None:
-    # Regression: delete+insert keyed on the rows that exist kept the old baseline row: 20 → 30 (+50%).
+    # Regression: delete+insert keyed on the rows that exist kept the old previous-week row: 20 → 30 (+50%).
     login_report = tickets("login-r", 30, "2026-11-17 10:00", LOGIN, keywords="인증")
     first = build(
         settings, tickets("login-b", 20, "2026-11-10 10:00", LOGIN) + login_report + [monday_0030()]
