@@ -80,6 +80,20 @@ def _command(name: str, port: int) -> list[str]:
     ]
 
 
+def prod_env(
+    emulator_url: str, dataset: str, *, source_table: str = SOURCE_TABLE, **auth: str
+) -> dict[str, str]:
+    """What an operator sets for the prod target, pointed at an emulator (a token unless `auth`)."""
+    return {
+        "VOC_DBT_TARGET": "prod",
+        "VOC_BQ_PROJECT": PROJECT,
+        "VOC_BQ_DATASET": dataset,
+        "VOC_BQ_SOURCE_TABLE": source_table,
+        "BIGQUERY_EMULATOR_HOST": emulator_url,
+        **(auth or {"VOC_BQ_AUTH_METHOD": "oauth-secrets", "VOC_BQ_TOKEN": "emulator-token"}),
+    }
+
+
 @contextmanager
 def running(name: str, log: Path, timeout: float = 90) -> Iterator[Emulator]:
     """Start emulator `name` on a free loopback port, wait until it answers, stop it afterwards."""

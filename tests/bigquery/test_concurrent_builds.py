@@ -23,7 +23,7 @@ import pytest
 from flows.settings import VocSettings
 from flows.warehouse.dbt import dbt_environment, invoke_dbt
 from tests.bigquery.conftest import NEXT_WEEK, REPORT_WEEK
-from tests.bigquery.emulators import PROJECT, SOURCE_TABLE, Emulator
+from tests.bigquery.emulators import Emulator, prod_env
 
 # Every stored model whose rows belong to a reported week, and that week's column.
 WEEKLY_MODELS = {
@@ -40,19 +40,10 @@ PAUSE_BEFORE = "model.voc_weekly.int_voc_category_baselines_computed"
 @pytest.fixture
 def prod_settings(bqemulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], VocSettings]:
     """Prod settings on bqemulator for a dataset of the test's choosing (the source is shared)."""
-    values = {
-        "VOC_DBT_TARGET": "prod",
-        "VOC_BQ_PROJECT": PROJECT,
-        "VOC_BQ_SOURCE_TABLE": SOURCE_TABLE,
-        "BIGQUERY_EMULATOR_HOST": bqemulator.url,
-        "VOC_BQ_AUTH_METHOD": "oauth-secrets",
-        "VOC_BQ_TOKEN": "emulator-token",
-    }
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
 
     def settings(dataset: str) -> VocSettings:
-        monkeypatch.setenv("VOC_BQ_DATASET", dataset)
+        for name, value in prod_env(bqemulator.url, dataset).items():
+            monkeypatch.setenv(name, value)
         return VocSettings(_env_file=None)
 
     return settings

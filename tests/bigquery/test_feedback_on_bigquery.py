@@ -15,7 +15,7 @@ from flows.settings import VocSettings
 from flows.warehouse.dbt import invoke_dbt, report_vars
 from flows.warehouse.feedback import read_feedback, replace_feedback
 from tests.bigquery.conftest import REPORT_WEEK
-from tests.bigquery.emulators import PROJECT, SOURCE_TABLE, Emulator
+from tests.bigquery.emulators import PROJECT, Emulator, prod_env
 
 DATASET = "voc_feedback"
 EARLIER, BEFORE = date(2026, 11, 9), date(2026, 11, 2)
@@ -24,16 +24,7 @@ EARLIER, BEFORE = date(2026, 11, 9), date(2026, 11, 2)
 @pytest.fixture
 def prod(bqemulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[VocSettings]:
     """Prod settings on bqemulator, in a dataset of this test's own."""
-    values = {
-        "VOC_DBT_TARGET": "prod",
-        "VOC_BQ_PROJECT": PROJECT,
-        "VOC_BQ_DATASET": DATASET,
-        "VOC_BQ_SOURCE_TABLE": SOURCE_TABLE,
-        "BIGQUERY_EMULATOR_HOST": bqemulator.url,
-        "VOC_BQ_AUTH_METHOD": "oauth-secrets",
-        "VOC_BQ_TOKEN": "emulator-token",
-    }
-    for name, value in values.items():
+    for name, value in prod_env(bqemulator.url, DATASET).items():
         monkeypatch.setenv(name, value)
     yield VocSettings(_env_file=None)
 

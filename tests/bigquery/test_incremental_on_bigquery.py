@@ -18,7 +18,7 @@ import pytest
 from flows.settings import VocSettings
 from flows.warehouse.dbt import invoke_dbt
 from tests.bigquery.conftest import NEXT_WEEK, REPORT_WEEK
-from tests.bigquery.emulators import PROJECT, Emulator, create_source_table, load_source
+from tests.bigquery.emulators import PROJECT, Emulator, create_source_table, load_source, prod_env
 
 SOURCE = f"{PROJECT}.raw_incremental.zendesk_voc_classified"
 DATASET = "voc_incremental"
@@ -29,16 +29,7 @@ def prod(bqemulator: Emulator, demo_slice: Any, monkeypatch: pytest.MonkeyPatch)
     """Prod settings on bqemulator, with a source table of its own (this test deletes from it)."""
     create_source_table(bqemulator, SOURCE)
     load_source(bqemulator, demo_slice, SOURCE)
-    values = {
-        "VOC_DBT_TARGET": "prod",
-        "VOC_BQ_PROJECT": PROJECT,
-        "VOC_BQ_DATASET": DATASET,
-        "VOC_BQ_SOURCE_TABLE": SOURCE,
-        "BIGQUERY_EMULATOR_HOST": bqemulator.url,
-        "VOC_BQ_AUTH_METHOD": "oauth-secrets",
-        "VOC_BQ_TOKEN": "emulator-token",
-    }
-    for name, value in values.items():
+    for name, value in prod_env(bqemulator.url, DATASET, source_table=SOURCE).items():
         monkeypatch.setenv(name, value)
     yield VocSettings(_env_file=None)
 

@@ -19,22 +19,10 @@ from flows.settings import VocSettings
 from flows.warehouse.dbt import invoke_dbt
 from tests.bigquery.conftest import REPORT_WEEK
 from tests.bigquery.cost import SOURCE, SourceScan, models_reading_the_source, source_scan
-from tests.bigquery.emulators import PROJECT, SOURCE_TABLE, Emulator
+from tests.bigquery.emulators import PROJECT, SOURCE_TABLE, Emulator, prod_env
 from tests.bigquery.recorder import Recorder, write_service_account_key
 
 CHANNEL = "C0VOCWEEKLY"
-
-
-def prod_env(emulator_url: str, dataset: str, **auth: str) -> dict[str, str]:
-    """What an operator sets for the prod target, pointed at an emulator."""
-    return {
-        "VOC_DBT_TARGET": "prod",
-        "VOC_BQ_PROJECT": PROJECT,
-        "VOC_BQ_DATASET": dataset,
-        "VOC_BQ_SOURCE_TABLE": SOURCE_TABLE,
-        "BIGQUERY_EMULATOR_HOST": emulator_url,
-        **(auth or {"VOC_BQ_AUTH_METHOD": "oauth-secrets", "VOC_BQ_TOKEN": "emulator-token"}),
-    }
 
 
 def test_source_table_is_day_partitioned_on_event_create_time(crucible: Emulator) -> None:
